@@ -1,0 +1,187 @@
+import { createHash } from 'node:crypto';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { Feature, FeatureSchema } from '../schema/feature-schema.js';
+import { buildReferences, type FeatureReference } from '../drift/reference.js';
+import { loadDataset, type Dataset } from './data/load.js';
+import { crossValidate, type CrossValidationResult } from './evaluation/cross-validation.js';
+import { calibrationBins, classificationMetrics, precisionRecallCurve, rocCurve, type CalibrationBin, type ClassificationMetrics, type CurvePoint } from './evaluation/metrics.js';
+import { stratifiedHoldout } from './evaluation/splits.js';
+import { linearExplainer, type LinearExplainer } from './explainer.js';
+import { exportOnnx } from './export/model-graph.js';
+import { verifyOnnxParity } from './export/parity.js';
+import { childSeed } from './models/random.js';
+import { MODEL_NAMES, featureImportance, fitModel, predictProbabilities, type ModelName, type TrainedModel } from './models/model.js';
+
+export interface TrainOptions {
+  dataPaths: string[];
+  outDir: string;
+  seed: number;
+  minAuc: number;
+  folds: number;
+  holdoutFraction: number;
+  exportAll: boolean;
+  schema: FeatureSchema;
+  producerVersion: string;
+  gitCommit: string | null;
+  log: (line: string) => void;
+}
+
+export interface ModelEvaluation {
+  name: ModelName;
+  hyperParameters: object;
+  cv: CrossValidationResult;
+  holdout: ClassificationMetrics;
+  curves: { roc: CurvePoint[]; pr: CurvePoint[]; calibration: CalibrationBin[] };
+  importance: { feature: string; importance: number }[];
+  convergence?: { iterations: number; converged: boolean };
+}
+
+export interface ModelCard {
+  modelVersion: string;
+  createdAt: string;
+  gitCommit: string | null;
+  producerVersion: string;
+  data: { files: { path: string; sha256: string; rows: number; bytes: number }[]; quality: Dataset['quality'] };
+  schema: FeatureSchema;
+  selectedModel: ModelName;
+  selection: { metric: 'cv.rocAuc'; minAuc: number; gatePassed: boolean };
+  threshold: number;
+  onnx: { file: string; sha256: string; bytes: number; input: string; outputs: string[]; parityMaxAbsDiff: number };
+  models: Record<string, Omit<ModelEvaluation, 'curves' | 'name'>>;
+  reference: Record<string, FeatureReference>;
+  explainer: LinearExplainer | { kind: 'occlusion' };
+  split: { seed: number; folds: number; holdoutFraction: number; trainRows: number; holdoutRows: number[] };
+}
+
+export interface TrainResult {
+  card: ModelCard;
+  evaluations: ModelEvaluation[];
+  gatePassed: boolean;
+  files: { onnx: string | null; modelJson: string; report: string; extraOnnx: string[] };
+}
+
+const SHORT_NAMES: Record<ModelName, string> = { logistic_regression: 'lr', random_forest: 'rf' };
+const DECISION_THRESHOLD = 0.5;
+
+function pick<T>(items: readonly T[], indices: readonly number[]): T[] {
+  return indices.map((i) => items[i]!);
+}
+
+function evaluateModel(name: ModelName, features: readonly Feature[], rows: number[][], y: number[], test: { rows: number[][]; y: number[] }, options: TrainOptions): { evaluation: ModelEvaluation; model: TrainedModel } {
+  const cv = crossValidate(name, features, rows, y, options.folds, childSeed(options.seed, 7), (fold, m) =>
+    options.log(`  ${name} fold ${fold + 1}/${options.folds}: roc_auc=${m.rocAuc.toFixed(4)} accuracy=${m.accuracy.toFixed(4)}`),
+  );
+  const model = fitModel(name, features, rows, y, childSeed(options.seed, 11));
+  const p = predictProbabilities(model, test.rows);
+  const evaluation: ModelEvaluation = {
+    name,
+    hyperParameters: model.hyperParameters,
+    cv,
+    holdout: classificationMetrics(test.y, p, DECISION_THRESHOLD),
+    curves: { roc: rocCurve(test.y, p), pr: precisionRecallCurve(test.y, p), calibration: calibrationBins(test.y, p) },
+    importance: featureImportance(model, features),
+    ...(model.estimator.kind === 'logistic_regression' ? { convergence: { iterations: model.estimator.iterations, converged: model.estimator.converged } } : {}),
+  };
+  options.log(
+    `  ${name}: cv roc_auc=${cv.mean.rocAuc.toFixed(4)} ± ${cv.std.rocAuc.toFixed(4)}, holdout roc_auc=${evaluation.holdout.rocAuc.toFixed(4)}`,
+  );
+  return { evaluation, model };
+}
+
+/**
+ * The whole training job: load and validate → stratified hold-out → per model CV, fit, hold-out metrics →
+ * select by CV ROC-AUC → quality gate → ONNX export verified against the TypeScript model → model.json.
+ * The report and trackers are the caller's (they are I/O around this result).
+ */
+export async function runTraining(options: TrainOptions): Promise<TrainResult & { models: Map<ModelName, TrainedModel>; dataset: Dataset; split: { train: number[]; test: number[] } }> {
+  const features = options.schema.features;
+  const dataset = await loadDataset(options.dataPaths, features);
+  const q = dataset.quality;
+  options.log(
+    `data: ${q.rows} rows from ${dataset.sources.length} file(s); disease ${q.classBalance.positive} / no disease ${q.classBalance.negative}; ` +
+      `missing ${Object.values(q.missing).reduce((a, b) => a + b, 0)} values; out of range ${q.outOfRange.count}`,
+  );
+  const split = stratifiedHoldout(dataset.target, options.holdoutFraction, options.seed);
+  const trainRows = pick(dataset.rows, split.train);
+  const trainY = pick(dataset.target, split.train);
+  const test = { rows: pick(dataset.rows, split.test), y: pick(dataset.target, split.test) };
+  options.log(`split: ${split.train.length} training rows (${options.folds}-fold CV), ${split.test.length} held out (seed ${options.seed})`);
+
+  const evaluations: ModelEvaluation[] = [];
+  const models = new Map<ModelName, TrainedModel>();
+  for (const name of MODEL_NAMES) {
+    options.log(`model ${name}`);
+    const { evaluation, model } = evaluateModel(name, features, trainRows, trainY, test, options);
+    evaluations.push(evaluation);
+    models.set(name, model);
+  }
+  // Highest CV ROC-AUC wins; ties go to the simpler model (MODEL_NAMES order).
+  const best = evaluations.reduce((a, b) => (b.cv.mean.rocAuc > a.cv.mean.rocAuc ? b : a));
+  const gatePassed = best.cv.mean.rocAuc >= options.minAuc;
+  const selected = models.get(best.name)!;
+
+  await mkdir(options.outDir, { recursive: true });
+  const onnxBytes = exportOnnx(selected, features, options.producerVersion, DECISION_THRESHOLD);
+  const parityMaxAbsDiff = await verifyOnnxParity(onnxBytes, dataset.rows, predictProbabilities(selected, dataset.rows));
+  const onnxSha = createHash('sha256').update(onnxBytes).digest('hex');
+  const modelVersion = `${options.producerVersion}-${SHORT_NAMES[best.name]}-${onnxSha.slice(0, 12)}`;
+
+  const card: ModelCard = {
+    modelVersion,
+    createdAt: new Date().toISOString(),
+    gitCommit: options.gitCommit,
+    producerVersion: options.producerVersion,
+    data: { files: dataset.sources.map((s) => ({ path: path.basename(s.path), sha256: s.sha256, rows: s.rows, bytes: s.bytes })), quality: dataset.quality },
+    schema: options.schema,
+    selectedModel: best.name,
+    selection: { metric: 'cv.rocAuc', minAuc: options.minAuc, gatePassed },
+    threshold: DECISION_THRESHOLD,
+    onnx: { file: 'model.onnx', sha256: onnxSha, bytes: onnxBytes.length, input: 'features', outputs: ['label', 'probabilities'], parityMaxAbsDiff },
+    models: Object.fromEntries(evaluations.map(({ name, curves: _curves, ...rest }) => [name, rest])),
+    reference: buildReferences(
+      features,
+      features.map((_, j) => trainRows.map((r) => r[j]!)),
+    ),
+    explainer:
+      best.name === 'logistic_regression'
+        ? linearExplainer(
+            selected,
+            trainRows,
+            features.map((f) => f.name),
+          )
+        : { kind: 'occlusion' },
+    split: { seed: options.seed, folds: options.folds, holdoutFraction: options.holdoutFraction, trainRows: split.train.length, holdoutRows: split.test },
+  };
+
+  const onnxPath = path.join(options.outDir, 'model.onnx');
+  const extraOnnx: string[] = [];
+  if (gatePassed) {
+    await writeFile(onnxPath, onnxBytes);
+    if (options.exportAll) {
+      for (const [name, model] of models) {
+        const file = path.join(options.outDir, `model.${name}.onnx`);
+        await writeFile(file, exportOnnx(model, features, options.producerVersion, DECISION_THRESHOLD));
+        extraOnnx.push(file);
+      }
+    }
+  } else {
+    // A model that failed the gate must not be picked up by a later build or deploy step.
+    await rm(onnxPath, { force: true });
+  }
+  const modelJson = path.join(options.outDir, 'model.json');
+  await writeFile(modelJson, `${JSON.stringify(card, null, 2)}\n`);
+  return {
+    card,
+    evaluations,
+    gatePassed,
+    models,
+    dataset,
+    split,
+    files: { onnx: gatePassed ? onnxPath : null, modelJson, report: path.join(options.outDir, 'report.html'), extraOnnx },
+  };
+}
+
+export async function readPackageVersion(packageJsonPath: string): Promise<string> {
+  return (JSON.parse(await readFile(packageJsonPath, 'utf8')) as { version: string }).version;
+}
