@@ -44,7 +44,7 @@ export async function ensureDefaultDataset(manifestPath: string, cacheDir: strin
     if (!response.ok) throw new Error(`HTTP ${response.status}`);
     bytes = new Uint8Array(await response.arrayBuffer());
   } catch (error) {
-    throw new Error(`could not download ${entry.url} (${(error as Error).message}); offline? ${hint}`);
+    throw new Error(`could not download ${entry.url} (${(error as Error).message}); offline? ${hint}`, { cause: error });
   }
   const problem = verify(entry, bytes);
   if (problem) throw new Error(`downloaded ${entry.url} does not match the manifest: ${problem}; ${hint}`);

@@ -23,7 +23,7 @@ export interface ClassificationMetrics {
 export function rocAuc(y: readonly number[], p: readonly number[]): number {
   const order = p.map((v, i) => [v, i] as const).sort((a, b) => a[0] - b[0]);
   const ranks = new Array<number>(p.length);
-  for (let i = 0; i < order.length; ) {
+  for (let i = 0; i < order.length;) {
     let j = i;
     while (j + 1 < order.length && order[j + 1]![0] === order[i]![0]) j++;
     const midrank = (i + j) / 2 + 1;
@@ -96,8 +96,11 @@ export function confusionMatrix(y: readonly number[], p: readonly number[], thre
   const m: ConfusionMatrix = { tn: 0, fp: 0, fn: 0, tp: 0 };
   y.forEach((label, i) => {
     const predicted = p[i]! >= threshold ? 1 : 0;
-    if (label === 1) predicted ? m.tp++ : m.fn++;
-    else predicted ? m.fp++ : m.tn++;
+    if (label === 1) {
+      if (predicted) m.tp++;
+      else m.fn++;
+    } else if (predicted) m.fp++;
+    else m.tn++;
   });
   return m;
 }
