@@ -68,7 +68,13 @@ async function main(argv: string[]): Promise<number> {
     console.log(HELP);
     return 0;
   }
-  const seed = numberOption('seed', values.seed, 42, (v) => Number.isInteger(v) && v >= 0 && v <= 2 ** 32 - 1, 'must be an integer from 0 to 4294967295');
+  const seed = numberOption(
+    'seed',
+    values.seed,
+    42,
+    (v) => Number.isInteger(v) && v >= 0 && v <= 2 ** 32 - 1,
+    'must be an integer from 0 to 4294967295',
+  );
   const minAuc = numberOption('min-auc', values['min-auc'], 0.85, (v) => v >= 0 && v <= 1, 'must be a number from 0 to 1');
   const folds = numberOption('folds', values.folds, 5, (v) => Number.isInteger(v) && v >= 2 && v <= 20, 'must be an integer from 2 to 20');
   const holdoutFraction = numberOption('holdout', values.holdout, 0.2, (v) => v > 0 && v < 0.5, 'must be a number between 0 and 0.5');
@@ -106,7 +112,9 @@ async function main(argv: string[]): Promise<number> {
   console.log(`version: ${result.card.modelVersion}`);
   if (!result.gatePassed) {
     const best = result.card.models[result.card.selectedModel]!.cv.mean.rocAuc;
-    console.error(`error: quality gate failed: best CV ROC-AUC ${best.toFixed(4)} (${result.card.selectedModel}) is below --min-auc ${minAuc}`);
+    console.error(
+      `error: quality gate failed: best CV ROC-AUC ${best.toFixed(4)} (${result.card.selectedModel}) is below --min-auc ${minAuc}`,
+    );
     return 3;
   }
   return 0;

@@ -25,8 +25,21 @@ export function linearExplainer(model: TrainedModel, trainingRows: readonly numb
   const columnMeans = model.preprocessing.columns.map((_, k) => x.reduce((sum, row) => sum + row[k]!, 0) / x.length);
   const terms = model.preprocessing.columns.map((column, k) =>
     column.kind === 'numeric'
-      ? { feature: column.feature, kind: 'numeric' as const, mean: column.mean, std: column.std, weight: estimator.weights[k]!, trainingMean: columnMeans[k]! }
-      : { feature: column.feature, kind: 'one-hot' as const, code: column.code, weight: estimator.weights[k]!, trainingMean: columnMeans[k]! },
+      ? {
+          feature: column.feature,
+          kind: 'numeric' as const,
+          mean: column.mean,
+          std: column.std,
+          weight: estimator.weights[k]!,
+          trainingMean: columnMeans[k]!,
+        }
+      : {
+          feature: column.feature,
+          kind: 'one-hot' as const,
+          code: column.code,
+          weight: estimator.weights[k]!,
+          trainingMean: columnMeans[k]!,
+        },
   );
   return {
     kind: 'linear',

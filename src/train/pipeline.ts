@@ -5,7 +5,15 @@ import type { Feature, FeatureSchema } from '../schema/feature-schema.js';
 import { buildReferences, type FeatureReference } from '../drift/reference.js';
 import { loadDataset, type Dataset } from './data/load.js';
 import { crossValidate, type CrossValidationResult } from './evaluation/cross-validation.js';
-import { calibrationBins, classificationMetrics, precisionRecallCurve, rocCurve, type CalibrationBin, type ClassificationMetrics, type CurvePoint } from './evaluation/metrics.js';
+import {
+  calibrationBins,
+  classificationMetrics,
+  precisionRecallCurve,
+  rocCurve,
+  type CalibrationBin,
+  type ClassificationMetrics,
+  type CurvePoint,
+} from './evaluation/metrics.js';
 import { stratifiedHoldout } from './evaluation/splits.js';
 import { linearExplainer, type LinearExplainer } from './explainer.js';
 import { exportOnnx } from './export/model-graph.js';
@@ -68,7 +76,14 @@ function pick<T>(items: readonly T[], indices: readonly number[]): T[] {
   return indices.map((i) => items[i]!);
 }
 
-function evaluateModel(name: ModelName, features: readonly Feature[], rows: number[][], y: number[], test: { rows: number[][]; y: number[] }, options: TrainOptions): { evaluation: ModelEvaluation; model: TrainedModel } {
+function evaluateModel(
+  name: ModelName,
+  features: readonly Feature[],
+  rows: number[][],
+  y: number[],
+  test: { rows: number[][]; y: number[] },
+  options: TrainOptions,
+): { evaluation: ModelEvaluation; model: TrainedModel } {
   const cv = crossValidate(name, features, rows, y, options.folds, childSeed(options.seed, 7), (fold, m) =>
     options.log(`  ${name} fold ${fold + 1}/${options.folds}: roc_auc=${m.rocAuc.toFixed(4)} accuracy=${m.accuracy.toFixed(4)}`),
   );
@@ -81,7 +96,9 @@ function evaluateModel(name: ModelName, features: readonly Feature[], rows: numb
     holdout: classificationMetrics(test.y, p, DECISION_THRESHOLD),
     curves: { roc: rocCurve(test.y, p), pr: precisionRecallCurve(test.y, p), calibration: calibrationBins(test.y, p) },
     importance: featureImportance(model, features),
-    ...(model.estimator.kind === 'logistic_regression' ? { convergence: { iterations: model.estimator.iterations, converged: model.estimator.converged } } : {}),
+    ...(model.estimator.kind === 'logistic_regression'
+      ? { convergence: { iterations: model.estimator.iterations, converged: model.estimator.converged } }
+      : {}),
   };
   options.log(
     `  ${name}: cv roc_auc=${cv.mean.rocAuc.toFixed(4)} ± ${cv.std.rocAuc.toFixed(4)}, holdout roc_auc=${evaluation.holdout.rocAuc.toFixed(4)}`,
@@ -94,7 +111,9 @@ function evaluateModel(name: ModelName, features: readonly Feature[], rows: numb
  * select by CV ROC-AUC → quality gate → ONNX export verified against the TypeScript model → model.json.
  * The report and trackers are the caller's (they are I/O around this result).
  */
-export async function runTraining(options: TrainOptions): Promise<TrainResult & { models: Map<ModelName, TrainedModel>; dataset: Dataset; split: { train: number[]; test: number[] } }> {
+export async function runTraining(
+  options: TrainOptions,
+): Promise<TrainResult & { models: Map<ModelName, TrainedModel>; dataset: Dataset; split: { train: number[]; test: number[] } }> {
   const features = options.schema.features;
   const dataset = await loadDataset(options.dataPaths, features);
   const q = dataset.quality;
@@ -106,7 +125,9 @@ export async function runTraining(options: TrainOptions): Promise<TrainResult & 
   const trainRows = pick(dataset.rows, split.train);
   const trainY = pick(dataset.target, split.train);
   const test = { rows: pick(dataset.rows, split.test), y: pick(dataset.target, split.test) };
-  options.log(`split: ${split.train.length} training rows (${options.folds}-fold CV), ${split.test.length} held out (seed ${options.seed})`);
+  options.log(
+    `split: ${split.train.length} training rows (${options.folds}-fold CV), ${split.test.length} held out (seed ${options.seed})`,
+  );
 
   const evaluations: ModelEvaluation[] = [];
   const models = new Map<ModelName, TrainedModel>();
@@ -132,12 +153,22 @@ export async function runTraining(options: TrainOptions): Promise<TrainResult & 
     createdAt: new Date().toISOString(),
     gitCommit: options.gitCommit,
     producerVersion: options.producerVersion,
-    data: { files: dataset.sources.map((s) => ({ path: path.basename(s.path), sha256: s.sha256, rows: s.rows, bytes: s.bytes })), quality: dataset.quality },
+    data: {
+      files: dataset.sources.map((s) => ({ path: path.basename(s.path), sha256: s.sha256, rows: s.rows, bytes: s.bytes })),
+      quality: dataset.quality,
+    },
     schema: options.schema,
     selectedModel: best.name,
     selection: { metric: 'cv.rocAuc', minAuc: options.minAuc, gatePassed },
     threshold: DECISION_THRESHOLD,
-    onnx: { file: 'model.onnx', sha256: onnxSha, bytes: onnxBytes.length, input: 'features', outputs: ['label', 'probabilities'], parityMaxAbsDiff },
+    onnx: {
+      file: 'model.onnx',
+      sha256: onnxSha,
+      bytes: onnxBytes.length,
+      input: 'features',
+      outputs: ['label', 'probabilities'],
+      parityMaxAbsDiff,
+    },
     models: Object.fromEntries(evaluations.map(({ name, curves: _curves, ...rest }) => [name, rest])),
     reference: buildReferences(
       features,
@@ -151,7 +182,13 @@ export async function runTraining(options: TrainOptions): Promise<TrainResult & 
             features.map((f) => f.name),
           )
         : { kind: 'occlusion' },
-    split: { seed: options.seed, folds: options.folds, holdoutFraction: options.holdoutFraction, trainRows: split.train.length, holdoutRows: split.test },
+    split: {
+      seed: options.seed,
+      folds: options.folds,
+      holdoutFraction: options.holdoutFraction,
+      trainRows: split.train.length,
+      holdoutRows: split.test,
+    },
   };
 
   const onnxPath = path.join(options.outDir, 'model.onnx');

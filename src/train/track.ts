@@ -26,11 +26,15 @@ export function runRecordOf(result: TrainResult, options: Pick<TrackOptions, 'se
       holdout_fraction: result.card.split.holdoutFraction,
       selected_model: result.card.selectedModel,
       data_sha256: result.card.data.files.map((f) => f.sha256).join(','),
-      hyper_parameters: JSON.parse(JSON.stringify(Object.fromEntries(Object.entries(result.card.models).map(([n, m]) => [n, m.hyperParameters])))),
+      hyper_parameters: JSON.parse(
+        JSON.stringify(Object.fromEntries(Object.entries(result.card.models).map(([n, m]) => [n, m.hyperParameters]))),
+      ),
     },
     metrics,
     tags: { model_version: result.card.modelVersion, gate: result.gatePassed ? 'passed' : 'failed' },
-    artifactFiles: [result.files.onnx, result.files.modelJson, result.files.report, ...result.files.extraOnnx].filter((f): f is string => f !== null),
+    artifactFiles: [result.files.onnx, result.files.modelJson, result.files.report, ...result.files.extraOnnx].filter(
+      (f): f is string => f !== null,
+    ),
     startTime: options.startTime,
     status: result.gatePassed ? ('FINISHED' as const) : ('FAILED' as const),
   };

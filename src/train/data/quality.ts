@@ -33,7 +33,10 @@ const MAX_EXAMPLES = 20;
  * the report and treated as missing, so it is imputed rather than learnt from; the caller decides whether the
  * amount is acceptable.
  */
-export function validateAgainstSchema(features: readonly Feature[], data: LabelledRows): { cleaned: number[][]; report: DataQualityReport } {
+export function validateAgainstSchema(
+  features: readonly Feature[],
+  data: LabelledRows,
+): { cleaned: number[][]; report: DataQualityReport } {
   const examples: OutOfRangeValue[] = [];
   const byFeature: Record<string, number> = Object.fromEntries(features.map((f) => [f.name, 0]));
   let count = 0;
@@ -52,7 +55,10 @@ export function validateAgainstSchema(features: readonly Feature[], data: Labell
   // Column-wise summaries with arquero: missing counts per feature (after cleaning) and class balance.
   const columns: Record<string, number[]> = Object.fromEntries(features.map((f, j) => [f.name, data.rows.map((_, i) => cleaned[i]![j]!)]));
   const table = aq.table({ ...columns, num: data.num, target: data.target, file: data.origin.map((o) => o.file) });
-  const missingRow = table.rollup(Object.fromEntries(features.map((f) => [f.name, aq.op.invalid(f.name)]))).objects()[0] as Record<string, number>;
+  const missingRow = table.rollup(Object.fromEntries(features.map((f) => [f.name, aq.op.invalid(f.name)]))).objects()[0] as Record<
+    string,
+    number
+  >;
   const balance = table.groupby('target').count().objects() as { target: number; count: number }[];
   const codes = table.groupby('num').count().orderby('num').objects() as { num: number; count: number }[];
   const files = table.groupby('file').count().objects() as { file: string; count: number }[];

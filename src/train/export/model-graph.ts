@@ -16,10 +16,19 @@ type Nodes = ReturnType<typeof node>[];
 type Initializers = ReturnType<typeof int64Tensor>[];
 
 /** Imputer → numerics (Gather, Scaler) ‖ categoricals (Gather, OneHotEncoder, Reshape) → Concat = the design matrix. */
-function preprocessingNodes(model: TrainedModel, features: readonly Feature[]): { nodes: Nodes; initializers: Initializers; output: string } {
+function preprocessingNodes(
+  model: TrainedModel,
+  features: readonly Feature[],
+): { nodes: Nodes; initializers: Initializers; output: string } {
   const prep = model.preprocessing;
   const nodes: Nodes = [
-    node('Imputer', [ONNX_INPUT], ['imputed'], { imputed_value_floats: { floats: prep.imputeValues }, replaced_value_float: Number.NaN }, ONNX_ML_DOMAIN),
+    node(
+      'Imputer',
+      [ONNX_INPUT],
+      ['imputed'],
+      { imputed_value_floats: { floats: prep.imputeValues }, replaced_value_float: Number.NaN },
+      ONNX_ML_DOMAIN,
+    ),
   ];
   const initializers: Initializers = [];
   const parts: string[] = [];
@@ -52,7 +61,13 @@ function preprocessingNodes(model: TrainedModel, features: readonly Feature[]): 
     initializers.push(int64Tensor(`${feature.name}_index`, [j]), int64Tensor(`${feature.name}_shape`, [-1, codes.length]));
     nodes.push(
       node('Gather', ['imputed', `${feature.name}_index`], [`${feature.name}_code`], { axis: 1 }),
-      node('OneHotEncoder', [`${feature.name}_code`], [`${feature.name}_onehot3d`], { cats_int64s: { ints: codes }, zeros: 1 }, ONNX_ML_DOMAIN),
+      node(
+        'OneHotEncoder',
+        [`${feature.name}_code`],
+        [`${feature.name}_onehot3d`],
+        { cats_int64s: { ints: codes }, zeros: 1 },
+        ONNX_ML_DOMAIN,
+      ),
       node('Reshape', [`${feature.name}_onehot3d`, `${feature.name}_shape`], [`${feature.name}_onehot`]),
     );
     parts.push(`${feature.name}_onehot`);
@@ -168,7 +183,9 @@ export function exportOnnx(model: TrainedModel, features: readonly Feature[], pr
     producerVersion,
     docString: `Heart-disease risk (${model.name}): input '${ONNX_INPUT}' float32 [N, ${features.length}] in feature order ${features
       .map((f) => f.name)
-      .join(', ')}; NaN = missing (imputed inside the graph). Outputs '${ONNX_LABEL_OUTPUT}' (0/1) and '${ONNX_PROBABILITIES_OUTPUT}' [P(no disease), P(disease)].`,
+      .join(
+        ', ',
+      )}; NaN = missing (imputed inside the graph). Outputs '${ONNX_LABEL_OUTPUT}' (0/1) and '${ONNX_PROBABILITIES_OUTPUT}' [P(no disease), P(disease)].`,
     metadata: {
       feature_names: features.map((f) => f.name).join(','),
       model: model.name,

@@ -13,7 +13,8 @@ export type AttributeValue = number | string | number[] | string[] | { floats: n
 
 /** Integers stay integers; a plain number with a fraction is a float. Use {floats}/{ints} to force a list type. */
 function attribute(name: string, value: AttributeValue): Attribute {
-  if (typeof value === 'string') return onnx.AttributeProto.create({ name, type: AttributeType.STRING, s: new TextEncoder().encode(value) });
+  if (typeof value === 'string')
+    return onnx.AttributeProto.create({ name, type: AttributeType.STRING, s: new TextEncoder().encode(value) });
   if (typeof value === 'number') {
     return Number.isInteger(value)
       ? onnx.AttributeProto.create({ name, type: AttributeType.INT, i: value })
@@ -31,7 +32,13 @@ function attribute(name: string, value: AttributeValue): Attribute {
   throw new Error(`attribute ${name}: ambiguous numeric list, wrap it as {floats} or {ints}`);
 }
 
-export function node(opType: string, inputs: string[], outputs: string[], attributes: Record<string, AttributeValue> = {}, domain = ''): Node {
+export function node(
+  opType: string,
+  inputs: string[],
+  outputs: string[],
+  attributes: Record<string, AttributeValue> = {},
+  domain = '',
+): Node {
   return onnx.NodeProto.create({
     opType,
     input: inputs,

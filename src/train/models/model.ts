@@ -1,5 +1,10 @@
 import type { Feature } from '../../schema/feature-schema.js';
-import { DEFAULT_LR_PARAMS, fitLogisticRegression, predictLogisticRegression, type LogisticRegressionModel } from './logistic-regression.js';
+import {
+  DEFAULT_LR_PARAMS,
+  fitLogisticRegression,
+  predictLogisticRegression,
+  type LogisticRegressionModel,
+} from './logistic-regression.js';
 import { fitPreprocessing, transform, type Preprocessing } from './preprocessing.js';
 import { DEFAULT_RF_PARAMS, fitRandomForest, predictRandomForest, type RandomForestModel } from './random-forest.js';
 
@@ -19,7 +24,13 @@ export interface TrainedModel {
   hyperParameters: object;
 }
 
-export function fitModel(name: ModelName, features: readonly Feature[], rows: readonly number[][], y: readonly number[], seed: number): TrainedModel {
+export function fitModel(
+  name: ModelName,
+  features: readonly Feature[],
+  rows: readonly number[][],
+  y: readonly number[],
+  seed: number,
+): TrainedModel {
   const preprocessing = fitPreprocessing(features, rows, { standardise: name === 'logistic_regression' });
   const x = transform(preprocessing, rows);
   const estimator =
@@ -30,13 +41,14 @@ export function fitModel(name: ModelName, features: readonly Feature[], rows: re
 /** P(disease) for raw rows (schema order, NaN = missing). */
 export function predictProbabilities(model: TrainedModel, rows: readonly number[][]): number[] {
   const x = transform(model.preprocessing, rows);
-  return model.estimator.kind === 'logistic_regression' ? predictLogisticRegression(model.estimator, x) : predictRandomForest(model.estimator, x);
+  return model.estimator.kind === 'logistic_regression'
+    ? predictLogisticRegression(model.estimator, x)
+    : predictRandomForest(model.estimator, x);
 }
 
 /** Importance per raw feature (schema order), summed over its design columns and normalised to 1. */
 export function featureImportance(model: TrainedModel, features: readonly Feature[]): { feature: string; importance: number }[] {
-  const perColumn =
-    model.estimator.kind === 'logistic_regression' ? model.estimator.weights.map(Math.abs) : model.estimator.importances;
+  const perColumn = model.estimator.kind === 'logistic_regression' ? model.estimator.weights.map(Math.abs) : model.estimator.importances;
   const totals = features.map(() => 0);
   model.preprocessing.columns.forEach((column, k) => (totals[column.featureIndex]! += perColumn[k]!));
   const sum = totals.reduce((a, b) => a + b, 0) || 1;

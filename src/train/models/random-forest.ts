@@ -84,8 +84,7 @@ function bestSplitOnFeature(
     const rightCount = total - leftCount;
     if (leftCount < minLeaf || rightCount < minLeaf) continue;
     const weighted =
-      (leftCount / total) * gini(leftPositives, leftCount) +
-      (rightCount / total) * gini(totalPositives - leftPositives, rightCount);
+      (leftCount / total) * gini(leftPositives, leftCount) + (rightCount / total) * gini(totalPositives - leftPositives, rightCount);
     const gain = parent - weighted;
     // Thresholds are stored as float32, the precision ONNX compares in, so both runtimes route rows alike.
     if (gain > 1e-12 && (best === null || gain > best.gain)) best = { feature, threshold: Math.fround((here + next) / 2), gain };

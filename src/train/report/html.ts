@@ -17,8 +17,12 @@ function metricsTable(evaluations: readonly ModelEvaluation[], selected: string)
     ['Hold-out Brier score', (e) => f4(e.holdout.brier)],
     ['Hold-out log loss', (e) => f4(e.holdout.logLoss)],
   ];
-  const head = evaluations.map((e) => `<th scope="col">${escapeXml(e.name)}${e.name === selected ? ' <span class="badge">selected</span>' : ''}</th>`).join('');
-  const body = metricRows.map(([label, value]) => `<tr><th scope="row">${label}</th>${evaluations.map((e) => `<td>${value(e)}</td>`).join('')}</tr>`).join('');
+  const head = evaluations
+    .map((e) => `<th scope="col">${escapeXml(e.name)}${e.name === selected ? ' <span class="badge">selected</span>' : ''}</th>`)
+    .join('');
+  const body = metricRows
+    .map(([label, value]) => `<tr><th scope="row">${label}</th>${evaluations.map((e) => `<td>${value(e)}</td>`).join('')}</tr>`)
+    .join('');
   return `<table><thead><tr><th scope="col">metric</th>${head}</tr></thead><tbody>${body}</tbody></table>`;
 }
 
@@ -27,7 +31,15 @@ export function renderReport(card: ModelCard, evaluations: readonly ModelEvaluat
   const selected = evaluations.find((e) => e.name === card.selectedModel)!;
   const roc = unitLineChart('ROC curve (hold-out)', 'false positive rate', 'true positive rate', [
     ...evaluations.map((e) => ({ name: `${e.name} (AUC ${f4(e.holdout.rocAuc)})`, color: COLORS[e.name] ?? '#444', points: e.curves.roc })),
-    { name: 'chance', color: '#9ca3af', dashed: true, points: [{ x: 0, y: 0 }, { x: 1, y: 1 }] },
+    {
+      name: 'chance',
+      color: '#9ca3af',
+      dashed: true,
+      points: [
+        { x: 0, y: 0 },
+        { x: 1, y: 1 },
+      ],
+    },
   ]);
   const pr = unitLineChart(
     'Precision-recall curve (hold-out)',
@@ -42,9 +54,20 @@ export function renderReport(card: ModelCard, evaluations: readonly ModelEvaluat
       markers: true,
       points: e.curves.calibration.map((b) => ({ x: b.meanPredicted, y: b.observedRate })),
     })),
-    { name: 'perfect', color: '#9ca3af', dashed: true, points: [{ x: 0, y: 0 }, { x: 1, y: 1 }] },
+    {
+      name: 'perfect',
+      color: '#9ca3af',
+      dashed: true,
+      points: [
+        { x: 0, y: 0 },
+        { x: 1, y: 1 },
+      ],
+    },
   ]);
-  const confusion = confusionMatrixChart(`Confusion matrix of ${selected.name} (hold-out, threshold ${card.threshold})`, selected.holdout.confusion);
+  const confusion = confusionMatrixChart(
+    `Confusion matrix of ${selected.name} (hold-out, threshold ${card.threshold})`,
+    selected.holdout.confusion,
+  );
   const importance = evaluations
     .map(
       (e) =>

@@ -35,12 +35,17 @@ export function unitLineChart(title: string, xLabel: string, yLabel: string, ser
   const lines = series
     .map((s) => {
       const d = s.points.map((p, i) => `${i ? 'L' : 'M'}${sx(p.x).toFixed(1)},${sy(p.y).toFixed(1)}`).join('');
-      const dots = s.markers ? s.points.map((p) => `<circle cx="${sx(p.x).toFixed(1)}" cy="${sy(p.y).toFixed(1)}" r="3" fill="${s.color}"/>`).join('') : '';
+      const dots = s.markers
+        ? s.points.map((p) => `<circle cx="${sx(p.x).toFixed(1)}" cy="${sy(p.y).toFixed(1)}" r="3" fill="${s.color}"/>`).join('')
+        : '';
       return `<path d="${d}" fill="none" stroke="${s.color}" stroke-width="2"${s.dashed ? ' stroke-dasharray="4 4"' : ''}/>${dots}`;
     })
     .join('');
   const legend = series
-    .map((s, i) => `<g transform="translate(${MARGIN.left + 8},${MARGIN.top + 14 + i * 16})"><rect width="10" height="10" y="-9" fill="${s.color}"/><text x="14">${escapeXml(s.name)}</text></g>`)
+    .map(
+      (s, i) =>
+        `<g transform="translate(${MARGIN.left + 8},${MARGIN.top + 14 + i * 16})"><rect width="10" height="10" y="-9" fill="${s.color}"/><text x="14">${escapeXml(s.name)}</text></g>`,
+    )
     .join('');
   return `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${WIDTH} ${HEIGHT}" role="img" aria-label="${escapeXml(title)}"><title>${escapeXml(title)}</title>${grid}${lines}${legend}
 <text x="${MARGIN.left + w / 2}" y="${HEIGHT - 6}" text-anchor="middle" class="axis">${escapeXml(xLabel)}</text>
