@@ -1,5 +1,6 @@
 import type { TrainResult } from './pipeline.js';
 import { recordLocalRun } from './tracking/local-store.js';
+import { logRunToMlflow, mlflowConfigFromEnv } from './tracking/mlflow.js';
 import type { MetricTree } from './tracking/run-record.js';
 
 export interface TrackOptions {
@@ -40,8 +41,20 @@ export function runRecordOf(result: TrainResult, options: Pick<TrackOptions, 'se
   };
 }
 
+/** Local run store always; MLflow too when MLFLOW_TRACKING_URI is set (its failure fails the run: nothing is lost silently). */
 export async function trackRun(result: TrainResult, options: TrackOptions): Promise<void> {
   const record = runRecordOf(result, options);
   const local = await recordLocalRun(options.runsDir, record, { gitCommit: result.card.gitCommit });
   options.log(`run:    ${local.dir}`);
+  const mlflow = mlflowConfigFromEnv();
+  if (mlflow) {
+    const logged = await logRunToMlflow({
+      ...mlflow,
+      ...record,
+      gitCommit: result.card.gitCommit,
+      localRunId: local.runId,
+      registerModel: result.gatePassed,
+    });
+    options.log(`mlflow: ${logged.runUrl}${logged.modelVersion ? ` (registered model version ${logged.modelVersion})` : ''}`);
+  }
 }
