@@ -1,0 +1,100 @@
+# Heart-disease prediction API image. One source of truth: `npm run image:build` and the Dagger `build` function
+# (Directory.dockerBuild) both use this file with build args only (no BuildKit-only syntax, no `# syntax=` line,
+# because no registry is reachable to fetch a frontend image and the Debian engine uses the classic builder).
+#
+# Build args:
+#   BASE_IMAGE         Node 20 image (default the official slim image; offline: scripts/image/ensure-base-image.sh)
+#   MODEL_DIR_CONTEXT  build-context directory holding model.onnx + model.json (default artifacts)
+#   MODEL_VERSION, VCS_REF, VERSION, SOURCE_URL, CREATED  -> OCI labels
+# Extra CA bundle (corporate proxy): scripts/image/certs/extra-ca.crt in the context, used by npm only, see there.
+ARG BASE_IMAGE=node:20-bookworm-slim
+
+# ---- deps: production dependencies only, exactly as locked -------------------------------------------------------
+FROM ${BASE_IMAGE} AS deps
+WORKDIR /app
+ENV NPM_CONFIG_UPDATE_NOTIFIER=false
+COPY scripts/image/certs/ /tmp/extra-ca/
+COPY package.json package-lock.json .npmrc ./
+# .npmrc sets onnxruntime-node-install=skip: the CPU binaries ship in the npm package, nothing else is downloaded.
+# Size pruning, none of it loaded at run time: onnxruntime-node ships prebuilt binaries for every OS/arch (~290 MB),
+# only this platform's CPU build is kept; source maps, type declarations and docs (~33 MB); protobufjs 6 bundles its
+# pbjs/pbts code-generator CLI (~20 MB), while onnx-proto only loads the library.
+RUN set -eu; \
+    if [ -f /tmp/extra-ca/extra-ca.crt ]; then \
+      export NODE_EXTRA_CA_CERTS=/tmp/extra-ca/extra-ca.crt npm_config_cafile=/tmp/extra-ca/extra-ca.crt; \
+    fi; \
+    npm ci --omit=dev --no-audit --no-fund --loglevel=error; \
+    ort=node_modules/onnxruntime-node/bin/napi-v6; \
+    keep="$(node -p 'process.platform + "/" + process.arch')"; \
+    for dir in "$ort"/*/*; do \
+      case "$dir" in "$ort/$keep") ;; *) rm -rf "$dir" ;; esac; \
+    done; \
+    find "$ort" -mindepth 1 -type d -empty -delete; \
+    test -f "$ort/$keep/onnxruntime_binding.node"; \
+    find node_modules -type f \( -name '*.map' -o -name '*.d.ts' -o -name '*.d.mts' -o -name '*.d.cts' \
+      -o \( -name '*.md' ! -iname 'license*' \) \) -delete; \
+    rm -rf node_modules/protobufjs/cli; \
+    npm cache clean --force 2>/dev/null; rm -rf /root/.npm /tmp/extra-ca
+
+# ---- build: dev dependencies + TypeScript compile -----------------------------------------------------------------
+FROM ${BASE_IMAGE} AS build
+WORKDIR /app
+ENV NPM_CONFIG_UPDATE_NOTIFIER=false
+COPY scripts/image/certs/ /tmp/extra-ca/
+COPY package.json package-lock.json .npmrc ./
+RUN set -eu; \
+    if [ -f /tmp/extra-ca/extra-ca.crt ]; then \
+      export NODE_EXTRA_CA_CERTS=/tmp/extra-ca/extra-ca.crt npm_config_cafile=/tmp/extra-ca/extra-ca.crt; \
+    fi; \
+    npm ci --no-audit --no-fund --loglevel=error
+COPY tsconfig.json tsconfig.build.json ./
+COPY data/feature-schema.json data/feature-schema.json
+COPY src ./src
+RUN npm run build
+
+# ---- runtime ------------------------------------------------------------------------------------------------------
+FROM ${BASE_IMAGE} AS runtime
+ARG MODEL_DIR_CONTEXT=artifacts
+ARG MODEL_VERSION=unknown
+ARG VCS_REF=unknown
+ARG VERSION=0.0.0
+ARG CREATED=unknown
+ARG SOURCE_URL=https://github.com/heart-disease-mlops/heart-disease-mlops
+LABEL org.opencontainers.image.title="heart-disease-api" \
+      org.opencontainers.image.description="Heart-disease risk prediction API (Fastify + onnxruntime-node)" \
+      org.opencontainers.image.source="${SOURCE_URL}" \
+      org.opencontainers.image.revision="${VCS_REF}" \
+      org.opencontainers.image.version="${VERSION}" \
+      org.opencontainers.image.created="${CREATED}" \
+      org.opencontainers.image.licenses="MIT" \
+      dev.heart-disease-mlops.model.version="${MODEL_VERSION}"
+
+WORKDIR /app
+ENV NODE_ENV=production \
+    HOST=0.0.0.0 \
+    PORT=8000 \
+    MODEL_DIR=/app/artifacts \
+    TMPDIR=/tmp \
+    ORT_DISABLE_TELEMETRY=1
+
+# ORT_DISABLE_TELEMETRY: onnxruntime >= 1.2x on Linux otherwise tries to persist a device id under $HOME/.cache
+# (fails on a read-only root) and to upload telemetry.
+# Files stay root-owned and read-only to the service user: the process cannot modify its own code or model.
+COPY package.json ./
+COPY --from=deps /app/node_modules ./node_modules
+COPY --from=build /app/dist ./dist
+COPY data/feature-schema.json data/feature-schema.json
+# The trained model is baked in; mount a volume on /app/artifacts (or set MODEL_DIR) to replace it.
+COPY ${MODEL_DIR_CONTEXT}/model.onnx ${MODEL_DIR_CONTEXT}/model.json /app/artifacts/
+
+# Numeric non-root user: Kubernetes runAsNonRoot can verify it without an /etc/passwd entry.
+USER 10001:10001
+EXPOSE 8000
+
+# No curl in the image: Node's fetch does the probe.
+HEALTHCHECK --interval=10s --timeout=3s --start-period=10s --retries=3 \
+  CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.PORT||8000)+'/health').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
+
+# Node is PID 1 (exec form, no shell): SIGTERM reaches the server, which drains in-flight requests and exits 0.
+STOPSIGNAL SIGTERM
+CMD ["node", "dist/api/server.js"]
