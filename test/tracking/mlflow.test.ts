@@ -89,7 +89,7 @@ describe.runIf(realComponent('mlflow', probe.available, probe.reason))('MLflow t
     server = await startMlflowServer();
     client = new MlflowClient({ trackingUri: server.uri });
     tmp = await mkdtemp(path.join(os.tmpdir(), 'hd-mlflow-run-'));
-    console.info(`[mlflow] ${probe.reason} answered /health after ${server.startSeconds.toFixed(1)} s on ${server.uri}`);
+    console.info(`[mlflow] ${probe.reason} ${server.version} answered /health after ${server.startSeconds.toFixed(1)} s on ${server.uri}`);
   });
   afterAll(async () => {
     await server?.stop();

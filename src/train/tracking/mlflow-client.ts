@@ -5,7 +5,7 @@
  *   client.call<T>(what: string, method: 'GET'|'POST'|'PATCH'|'DELETE', apiPath: string, body?: object | URLSearchParams): Promise<T>
  *   client.putArtifact(what: string, apiPath: string, bytes: Uint8Array): Promise<void>
  *   client.getBytes(what: string, apiPath: string): Promise<Uint8Array>
- *   mlflowConfigFromEnv(env?: NodeJS.ProcessEnv): MlflowClientConfig | null   // null when MLFLOW_TRACKING_URI is unset
+ *   mlflowConfigFromEnv(env?): (MlflowClientConfig & { experimentName? }) | null   // null when MLFLOW_TRACKING_URI is unset
  *   class MlflowError extends Error { status?: number; errorCode?: string }
  *
  * `what` names the step ("create run", "upload model.onnx") so a failure says what was being done.
@@ -35,11 +35,13 @@ export class MlflowError extends Error {
   }
 }
 
-export function mlflowConfigFromEnv(env: NodeJS.ProcessEnv = process.env): MlflowClientConfig | null {
+/** Reads the MLflow clients' standard variables, including MLFLOW_EXPERIMENT_NAME. */
+export function mlflowConfigFromEnv(env: NodeJS.ProcessEnv = process.env): (MlflowClientConfig & { experimentName?: string }) | null {
   const trackingUri = env.MLFLOW_TRACKING_URI?.trim();
   if (!trackingUri) return null;
   return {
     trackingUri,
+    experimentName: env.MLFLOW_EXPERIMENT_NAME?.trim() || undefined,
     token: env.MLFLOW_TRACKING_TOKEN || undefined,
     username: env.MLFLOW_TRACKING_USERNAME || undefined,
     password: env.MLFLOW_TRACKING_PASSWORD || undefined,
