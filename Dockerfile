@@ -18,7 +18,8 @@ COPY package.json package-lock.json .npmrc ./
 # .npmrc sets onnxruntime-node-install=skip: the CPU binaries ship in the npm package, nothing else is downloaded.
 # Size pruning, none of it loaded at run time: onnxruntime-node ships prebuilt binaries for every OS/arch (~290 MB),
 # only this platform's CPU build is kept; source maps, type declarations and docs (~33 MB); protobufjs 6 bundles its
-# pbjs/pbts code-generator CLI (~20 MB), while onnx-proto only loads the library.
+# pbjs/pbts code-generator CLI (~20 MB), while onnx-proto only loads the library; packages' test .env fixtures
+# (so the image's "no .env files" check stays strict).
 RUN set -eu; \
     if [ -f /tmp/extra-ca/extra-ca.crt ]; then \
       export NODE_EXTRA_CA_CERTS=/tmp/extra-ca/extra-ca.crt npm_config_cafile=/tmp/extra-ca/extra-ca.crt; \
@@ -32,7 +33,7 @@ RUN set -eu; \
     find "$ort" -mindepth 1 -type d -empty -delete; \
     test -f "$ort/$keep/onnxruntime_binding.node"; \
     find node_modules -type f \( -name '*.map' -o -name '*.d.ts' -o -name '*.d.mts' -o -name '*.d.cts' \
-      -o \( -name '*.md' ! -iname 'license*' \) \) -delete; \
+      -o \( -name '*.md' ! -iname 'license*' \) -o -name '.env' -o -name '.env.*' \) -delete; \
     rm -rf node_modules/protobufjs/cli; \
     npm cache clean --force 2>/dev/null; rm -rf /root/.npm /tmp/extra-ca
 

@@ -1,0 +1,47 @@
+/**
+ * npm run image:build [-- --model-dir artifacts] [--base-image node:20-bookworm-slim]
+ * Builds heart-disease-api:<model version> and :latest from the Dockerfile with the trained model baked in.
+ * Env: BASE_IMAGE, EXTRA_CA_CERT (PEM bundle for npm inside the build; defaults to NODE_EXTRA_CA_CERTS).
+ */
+import { parseArgs } from 'node:util';
+import { buildImage } from './build-image.js';
+import { dockerEngineStatus } from './process.js';
+
+const { values } = parseArgs({
+  options: {
+    'model-dir': { type: 'string', default: process.env.MODEL_DIR_CONTEXT ?? 'artifacts' },
+    'base-image': { type: 'string', default: process.env.BASE_IMAGE },
+    quiet: { type: 'boolean', default: false },
+  },
+});
+
+const engine = await dockerEngineStatus();
+if (!engine.available) {
+  console.error(`image:build: no Docker engine: ${engine.reason}`);
+  process.exit(1);
+}
+
+try {
+  const result = await buildImage({
+    modelDir: values['model-dir']!,
+    baseImage: values['base-image'],
+    extraCaCert: process.env.EXTRA_CA_CERT ?? process.env.NODE_EXTRA_CA_CERTS ?? null,
+    log: (line) => console.error(`[image:build] ${line}`),
+    echo: values.quiet ? undefined : (chunk) => process.stderr.write(chunk),
+  });
+  console.error(`[image:build] built ${result.tags.join(', ')} in ${result.buildSeconds.toFixed(1)} s`);
+  console.log(
+    JSON.stringify({
+      tags: result.tags,
+      modelVersion: result.modelVersion,
+      baseImage: result.baseImage,
+      baseImageSeconds: Number(result.baseImageSeconds.toFixed(1)),
+      buildSeconds: Number(result.buildSeconds.toFixed(1)),
+      sizeBytes: result.sizeBytes,
+      sizeMB: Number((result.sizeBytes / 1e6).toFixed(1)),
+    }),
+  );
+} catch (err) {
+  console.error(`image:build failed: ${(err as Error).message}`);
+  process.exit(1);
+}

@@ -1,0 +1,80 @@
+import { httpText } from './http.js';
+import { CONTAINER_PORT } from './image-config.js';
+import { docker, dockerChecked } from './process.js';
+
+export interface RunningContainer {
+  id: string;
+  baseUrl: string;
+}
+
+/** `docker run -d` with the API port published on a random 127.0.0.1 port (never on all interfaces). */
+export async function startContainer(image: string, extraArgs: readonly string[] = []): Promise<RunningContainer> {
+  const id = (await dockerChecked(['run', '-d', '--publish', `127.0.0.1::${CONTAINER_PORT}`, ...extraArgs, image])).trim();
+  const mapping = (await dockerChecked(['port', id, `${CONTAINER_PORT}/tcp`])).trim().split('\n')[0] ?? '';
+  const port = Number(mapping.split(':').pop());
+  if (!Number.isInteger(port) || port <= 0) throw new Error(`cannot read the published port of ${id}: '${mapping}'`);
+  return { id, baseUrl: `http://127.0.0.1:${port}` };
+}
+
+export async function isRunning(id: string): Promise<boolean> {
+  const result = await docker(['inspect', '--format', '{{.State.Running}}', id]);
+  return result.stdout.trim() === 'true';
+}
+
+/**
+ * Poll GET /ready until 200; returns milliseconds from `since` (a performance.now() reading).
+ * Gives up early when the container exits (a crashed server is never going to be ready).
+ */
+export async function waitForReady(container: RunningContainer, since: number, timeoutMs = 30_000, pollMs = 20): Promise<number> {
+  const deadline = since + timeoutMs;
+  let polls = 0;
+  while (performance.now() < deadline) {
+    try {
+      const res = await httpText(`${container.baseUrl}/ready`, undefined, 1000);
+      if (res.status === 200) return performance.now() - since;
+    } catch {
+      // not listening yet (docker-proxy accepts, then resets)
+    }
+    if (++polls % 25 === 0 && !(await isRunning(container.id))) {
+      throw new Error(`container exited before /ready answered 200; logs:\n${await containerLogs(container.id)}`);
+    }
+    await new Promise((r) => setTimeout(r, pollMs));
+  }
+  throw new Error(`/ready did not answer 200 within ${timeoutMs} ms; logs:\n${await containerLogs(container.id)}`);
+}
+
+export async function containerLogs(id: string, lines = 40): Promise<string> {
+  const result = await docker(['logs', '--tail', String(lines), id]);
+  return (result.stdout + result.stderr).trim();
+}
+
+export interface StopOutcome {
+  exitCode: number;
+  seconds: number;
+  oomKilled: boolean;
+}
+
+/** `docker stop` sends SIGTERM to PID 1 and SIGKILL after graceS; exit 0 well inside the grace = graceful drain. */
+export async function stopContainer(id: string, graceS: number): Promise<StopOutcome> {
+  const started = performance.now();
+  await dockerChecked(['stop', '--time', String(graceS), id]);
+  const seconds = (performance.now() - started) / 1000;
+  const state = (await dockerChecked(['inspect', '--format', '{{.State.ExitCode}} {{.State.OOMKilled}}', id])).trim().split(' ');
+  return { exitCode: Number(state[0]), seconds, oomKilled: state[1] === 'true' };
+}
+
+export async function removeContainer(id: string): Promise<void> {
+  await docker(['rm', '--force', '--volumes', id]);
+}
+
+/** Wait for Docker's own HEALTHCHECK verdict (runs the image's HEALTHCHECK command inside the container). */
+export async function waitForHealthStatus(id: string, timeoutMs = 20_000): Promise<string> {
+  const deadline = performance.now() + timeoutMs;
+  let status = '';
+  while (performance.now() < deadline) {
+    status = (await docker(['inspect', '--format', '{{if .State.Health}}{{.State.Health.Status}}{{end}}', id])).stdout.trim();
+    if (status === 'healthy' || status === 'unhealthy' || status === '') return status || 'no healthcheck';
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  return status;
+}

@@ -1,0 +1,325 @@
+/**
+ * The image smoke test as a list of checks against a real Docker engine. Used by `npm run image:smoke`
+ * (prints a verdict) and test/image/image.test.ts (asserts on the same results and observations).
+ */
+import { chmodSync, copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { containerLogs, removeContainer, startContainer, stopContainer, waitForHealthStatus, waitForReady, type RunningContainer } from './container.js';
+import { MAX_IMAGE_BYTES, MODEL_VERSION_LABEL, STOP_GRACE_S, readModelCard, repoRoot } from './image-config.js';
+import { firstClevelandPatient, localPrediction, type KnownPatient, type Prediction } from './local-model.js';
+import { httpText } from './http.js';
+import { auditProductionDependencies } from './npm-audit.js';
+import { docker, dockerChecked, median, runProcess } from './process.js';
+import { findSecretLikePaths, npmrcHasCredentials, secretLikeEnv } from './secret-scan.js';
+
+export type CheckStatus = 'PASS' | 'FAIL' | 'UNAVAILABLE';
+
+export interface CheckResult {
+  name: string;
+  status: CheckStatus;
+  detail: string;
+  /** What was actually seen, for tests and for the printed JSON. */
+  observed?: Record<string, unknown>;
+}
+
+export interface SmokeOptions {
+  image: string;
+  /** Local model directory (relative to the repo root) the container's answers are compared with. */
+  modelDir: string;
+  dataDir?: string;
+  /** How many fresh starts to time for start-to-ready (0 = skip). */
+  timingRuns?: number;
+  log?: (line: string) => void;
+}
+
+export interface SmokeReport {
+  image: string;
+  imageId: string;
+  sizeBytes: number;
+  checks: CheckResult[];
+  startToReadyMs: { median: number; samples: number[] } | null;
+  verdict: 'PASS' | 'FAIL';
+}
+
+export const PROBABILITY_TOLERANCE = 1e-5;
+const HARDENED_RUN_ARGS = ['--read-only', '--tmpfs', '/tmp:rw,noexec,nosuid,size=64m', '--cap-drop', 'ALL', '--security-opt', 'no-new-privileges'];
+
+class CheckFailure extends Error {
+  constructor(
+    message: string,
+    readonly observed?: Record<string, unknown>,
+  ) {
+    super(message);
+  }
+}
+
+async function check(results: CheckResult[], name: string, fn: () => Promise<{ detail: string; observed?: Record<string, unknown>; status?: CheckStatus }>): Promise<CheckResult> {
+  let result: CheckResult;
+  try {
+    const out = await fn();
+    result = { name, status: out.status ?? 'PASS', detail: out.detail, observed: out.observed };
+  } catch (err) {
+    result = { name, status: 'FAIL', detail: (err as Error).message, observed: err instanceof CheckFailure ? err.observed : undefined };
+  }
+  results.push(result);
+  return result;
+}
+
+const http = (url: string, init?: RequestInit) => httpText(url, init, 5000);
+
+function parseJson(text: string, what: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new CheckFailure(`${what}: response is not JSON: ${text.slice(0, 200)}`);
+  }
+}
+
+/** POST /predict for one patient; returns label and P(disease) from the API's answer. */
+export async function predictOverHttp(baseUrl: string, patient: KnownPatient): Promise<Prediction & { raw: unknown }> {
+  const res = await http(`${baseUrl}/predict`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(patient.features),
+  });
+  if (res.status !== 200) throw new CheckFailure(`POST /predict answered ${res.status}: ${res.text.slice(0, 300)}`);
+  const body = parseJson(res.text, 'POST /predict') as Record<string, unknown>;
+  const label = Number(body.label);
+  const probability = Number(body.probability);
+  if (!Number.isFinite(label) || !Number.isFinite(probability)) {
+    throw new CheckFailure(`POST /predict: expected numeric 'label' and 'probability', got ${res.text.slice(0, 300)}`);
+  }
+  return { label, probability, raw: body };
+}
+
+function comparePrediction(got: Prediction, expected: Prediction): { detail: string; observed: Record<string, unknown> } {
+  const difference = Math.abs(got.probability - expected.probability);
+  const observed = { label: got.label, probability: got.probability, expectedLabel: expected.label, expectedProbability: expected.probability, difference };
+  if (got.label !== expected.label || !(difference <= PROBABILITY_TOLERANCE)) {
+    throw new CheckFailure(`container said label=${got.label} p=${got.probability}, local model says label=${expected.label} p=${expected.probability} (|diff|=${difference})`, observed);
+  }
+  return { detail: `label=${got.label} p=${got.probability.toFixed(6)} |diff|=${difference.toExponential(1)}`, observed };
+}
+
+interface ImageInspect {
+  Id: string;
+  Size: number;
+  Config: { User?: string; Env?: string[]; Labels?: Record<string, string> | null; Healthcheck?: { Test?: string[] } };
+}
+
+async function inspectImage(image: string): Promise<ImageInspect> {
+  const out = await dockerChecked(['image', 'inspect', image]);
+  const parsed = JSON.parse(out) as ImageInspect[];
+  if (!parsed[0]) throw new Error(`docker image inspect ${image}: no such image`);
+  return parsed[0];
+}
+
+/** Every file path in the image, read from an exported (never started) container. */
+async function imageFileListing(image: string): Promise<{ paths: string[]; read: (p: string) => Promise<string> }> {
+  const id = (await dockerChecked(['create', image])).trim();
+  try {
+    const list = await runProcess('bash', ['-o', 'pipefail', '-c', `docker export ${id} | tar -t`], { timeoutMs: 120_000 });
+    if (list.code !== 0) throw new Error(`docker export | tar -t failed: ${list.stderr.trim()}`);
+    const paths = list.stdout.split('\n').filter(Boolean);
+    const npmrcs = paths.filter((p) => p.endsWith('.npmrc') || p.endsWith('/npmrc'));
+    const contents = new Map<string, string>();
+    for (const p of npmrcs) {
+      const out = await runProcess('bash', ['-o', 'pipefail', '-c', `docker cp ${id}:/${p} - | tar -xO`]);
+      contents.set(p, out.stdout);
+    }
+    return { paths, read: async (p) => contents.get(p) ?? '' };
+  } finally {
+    await removeContainer(id);
+  }
+}
+
+/** Secret-like files (by path, and .npmrc by content) and credential-like ENV in an image. */
+export async function scanImageForSecrets(image: string): Promise<{ files: number; findings: string[] }> {
+  const info = await inspectImage(image);
+  const listing = await imageFileListing(image);
+  const findings = findSecretLikePaths(listing.paths).map((f) => `${f.path} (${f.reason})`);
+  for (const p of listing.paths.filter((x) => x.endsWith('npmrc'))) {
+    if (npmrcHasCredentials(await listing.read(p))) findings.push(`${p} (.npmrc with credentials)`);
+  }
+  findings.push(...secretLikeEnv(info.Config.Env ?? []).map((e) => `ENV ${e.split('=')[0]} (credential-like variable)`));
+  return { files: listing.paths.length, findings };
+}
+
+/** Start a container, run `body` against it, always remove it; returns body's value. */
+async function withContainer<T>(image: string, args: readonly string[], body: (c: RunningContainer, readyMs: number) => Promise<T>): Promise<T> {
+  const started = performance.now();
+  const container = await startContainer(image, args);
+  try {
+    const readyMs = await waitForReady(container, started);
+    return await body(container, readyMs);
+  } finally {
+    await removeContainer(container.id);
+  }
+}
+
+/** A private copy of the model directory with a distinguishable version, for the volume-replacement check. */
+function stageReplacementModel(modelDir: string, version: string): string {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'hd-model-volume-'));
+  chmodSync(dir, 0o755); // the container's non-root user must be able to read it
+  copyFileSync(path.join(repoRoot, modelDir, 'model.onnx'), path.join(dir, 'model.onnx'));
+  const card = JSON.parse(readFileSync(path.join(repoRoot, modelDir, 'model.json'), 'utf8')) as Record<string, unknown>;
+  writeFileSync(path.join(dir, 'model.json'), JSON.stringify({ ...card, modelVersion: version }));
+  for (const f of ['model.onnx', 'model.json']) chmodSync(path.join(dir, f), 0o644);
+  return dir;
+}
+
+export async function measureStartToReady(image: string, runs: number): Promise<number[]> {
+  const samples: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    await withContainer(image, [], async (_c, readyMs) => samples.push(Math.round(readyMs)));
+  }
+  return samples;
+}
+
+export async function runSmoke(options: SmokeOptions): Promise<SmokeReport> {
+  const log = options.log ?? (() => undefined);
+  const results: CheckResult[] = [];
+  const info = await inspectImage(options.image);
+  const card = readModelCard(options.modelDir);
+  const patient = firstClevelandPatient(options.dataDir);
+  const expected = await localPrediction(path.join(repoRoot, options.modelDir, 'model.onnx'), patient.vector);
+  log(`image ${options.image} (${info.Id.slice(7, 19)}), local model ${card.modelVersion}: label=${expected.label} p=${expected.probability}`);
+
+  await check(results, 'image-size', async () => {
+    const observed = { sizeBytes: info.Size, limitBytes: MAX_IMAGE_BYTES };
+    const detail = `${(info.Size / 1e6).toFixed(1)} MB (limit ${MAX_IMAGE_BYTES / 1e6} MB)`;
+    if (info.Size > MAX_IMAGE_BYTES) throw new CheckFailure(detail, observed);
+    return { detail, observed };
+  });
+
+  await check(results, 'oci-labels', async () => {
+    const labels = info.Config.Labels ?? {};
+    const wanted = ['org.opencontainers.image.source', 'org.opencontainers.image.revision', 'org.opencontainers.image.version', MODEL_VERSION_LABEL];
+    const missing = wanted.filter((k) => !labels[k] || labels[k] === 'unknown');
+    const observed = Object.fromEntries(wanted.map((k) => [k, labels[k]]));
+    if (missing.length > 0) throw new CheckFailure(`missing or unknown: ${missing.join(', ')}`, observed);
+    if (labels[MODEL_VERSION_LABEL] !== card.modelVersion) {
+      throw new CheckFailure(`image model ${labels[MODEL_VERSION_LABEL]} is not the local model ${card.modelVersion}: rebuild with npm run image:build`, observed);
+    }
+    return { detail: `revision ${labels['org.opencontainers.image.revision']?.slice(0, 12)}, model ${labels[MODEL_VERSION_LABEL]}`, observed };
+  });
+
+  await check(results, 'healthcheck-defined', async () => {
+    const test = info.Config.Healthcheck?.Test ?? [];
+    if (test.length === 0) throw new CheckFailure('image has no HEALTHCHECK');
+    return { detail: test.join(' ').slice(0, 80) };
+  });
+
+  // Main run: the endpoints, the user, then SIGTERM.
+  const started = performance.now();
+  let main: RunningContainer | null = null;
+  try {
+    main = await startContainer(options.image);
+    const container = main;
+    const ready = await check(results, 'ready', async () => {
+      const ms = await waitForReady(container, started);
+      return { detail: `/ready 200 after ${Math.round(ms)} ms`, observed: { ms } };
+    });
+    if (ready.status === 'PASS') {
+      await check(results, 'health', async () => {
+        const res = await http(`${container.baseUrl}/health`);
+        if (res.status !== 200) throw new CheckFailure(`/health answered ${res.status}: ${res.text.slice(0, 200)}`);
+        return { detail: `/health 200 ${res.text.slice(0, 60)}` };
+      });
+      await check(results, 'predict-known-patient', async () => comparePrediction(await predictOverHttp(container.baseUrl, patient), expected));
+      await check(results, 'metrics-model-info', async () => {
+        const res = await http(`${container.baseUrl}/metrics`);
+        const line = res.text.split('\n').find((l) => l.startsWith('hd_model_info'));
+        if (res.status !== 200 || !line) throw new CheckFailure(`/metrics answered ${res.status} without hd_model_info`);
+        if (!line.includes(card.modelVersion)) throw new CheckFailure(`hd_model_info does not name model ${card.modelVersion}: ${line}`);
+        return { detail: line.slice(0, 100), observed: { line } };
+      });
+      await check(results, 'drift-status', async () => {
+        const res = await http(`${container.baseUrl}/drift/status`);
+        if (res.status !== 200) throw new CheckFailure(`/drift/status answered ${res.status}: ${res.text.slice(0, 200)}`);
+        parseJson(res.text, '/drift/status');
+        return { detail: `/drift/status 200 ${res.text.slice(0, 60)}` };
+      });
+      await check(results, 'non-root-user', async () => {
+        const uid = (await dockerChecked(['exec', container.id, 'id', '-u'])).trim();
+        const observed = { configUser: info.Config.User ?? '', uid };
+        if (!/^[1-9]\d*(:\d+)?$/.test(info.Config.User ?? '')) throw new CheckFailure(`image USER '${info.Config.User ?? ''}' is not a numeric non-root user`, observed);
+        if (uid === '0' || !/^\d+$/.test(uid)) throw new CheckFailure(`process runs as uid ${uid}`, observed);
+        return { detail: `USER ${info.Config.User}, process uid ${uid}`, observed };
+      });
+    }
+    await check(results, 'sigterm-graceful-exit', async () => {
+      const outcome = await stopContainer(container.id, STOP_GRACE_S);
+      const observed = { ...outcome, graceS: STOP_GRACE_S };
+      if (outcome.exitCode !== 0 || outcome.seconds >= STOP_GRACE_S) {
+        throw new CheckFailure(`docker stop: exit ${outcome.exitCode} after ${outcome.seconds.toFixed(2)} s (grace ${STOP_GRACE_S} s); logs:\n${await containerLogs(container.id)}`, observed);
+      }
+      return { detail: `exit 0 ${outcome.seconds.toFixed(2)} s after SIGTERM (grace ${STOP_GRACE_S} s)`, observed };
+    });
+  } catch (err) {
+    results.push({ name: 'ready', status: 'FAIL', detail: `container did not start: ${(err as Error).message}` });
+  } finally {
+    if (main) await removeContainer(main.id);
+  }
+
+  await check(results, 'hardened-run', async () => {
+    // Fast health interval so Docker runs the image's HEALTHCHECK command under the same restrictions.
+    const args = [...HARDENED_RUN_ARGS, '--health-interval', '1s', '--health-start-period', '1s'];
+    return withContainer(options.image, args, async (c) => {
+      const { detail, observed } = comparePrediction(await predictOverHttp(c.baseUrl, patient), expected);
+      const health = await waitForHealthStatus(c.id);
+      if (health !== 'healthy') throw new CheckFailure(`HEALTHCHECK says '${health}' under ${HARDENED_RUN_ARGS.join(' ')}`, observed);
+      return { detail: `${HARDENED_RUN_ARGS.join(' ')}: /predict ok (${detail}), HEALTHCHECK healthy`, observed: { ...observed, health } };
+    });
+  });
+
+  await check(results, 'model-volume', async () => {
+    const version = `${card.modelVersion}-volume`;
+    const dir = stageReplacementModel(options.modelDir, version);
+    try {
+      return await withContainer(options.image, ['--volume', `${dir}:/app/artifacts:ro`], async (c) => {
+        const res = await http(`${c.baseUrl}/model`);
+        if (res.status !== 200 || !res.text.includes(version)) throw new CheckFailure(`/model answered ${res.status} without the mounted version ${version}: ${res.text.slice(0, 200)}`);
+        return { detail: `volume on /app/artifacts served model ${version}` };
+      });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  await check(results, 'no-secrets-in-image', async () => {
+    const scan = await scanImageForSecrets(options.image);
+    const observed = { ...scan };
+    if (scan.findings.length > 0) throw new CheckFailure(scan.findings.slice(0, 10).join('; '), observed);
+    return { detail: `${scan.files} paths scanned, nothing secret-like`, observed };
+  });
+
+  await check(results, 'npm-audit-prod', async () => {
+    const outcome = await auditProductionDependencies();
+    if (outcome.status === 'FAIL') throw new CheckFailure(outcome.detail, { counts: outcome.counts });
+    return { status: outcome.status, detail: outcome.detail, observed: { counts: outcome.counts } };
+  });
+
+  let startToReadyMs: SmokeReport['startToReadyMs'] = null;
+  const runs = options.timingRuns ?? 5;
+  if (runs > 0 && results.every((r) => r.status !== 'FAIL')) {
+    const samples = await measureStartToReady(options.image, runs);
+    startToReadyMs = { median: median(samples), samples };
+    log(`start-to-ready (docker run -> /ready 200): ${samples.join(', ')} ms`);
+  }
+
+  return {
+    image: options.image,
+    imageId: info.Id,
+    sizeBytes: info.Size,
+    checks: results,
+    startToReadyMs,
+    verdict: results.some((r) => r.status === 'FAIL') ? 'FAIL' : 'PASS',
+  };
+}
+
+export async function removeImageContainers(image: string): Promise<void> {
+  const ids = (await docker(['ps', '-aq', '--filter', `ancestor=${image}`])).stdout.split('\n').filter(Boolean);
+  for (const id of ids) await removeContainer(id);
+}

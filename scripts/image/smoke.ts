@@ -1,0 +1,50 @@
+/**
+ * npm run image:smoke [-- --image heart-disease-api:latest] [--model-dir artifacts] [--timing-runs 5]
+ * Runs the image smoke and security checks against a real Docker engine, prints PASS/FAIL per check, a verdict,
+ * and one JSON line with the measurements (image size, start-to-ready median of N starts). Exit 1 on any FAIL.
+ */
+import { parseArgs } from 'node:util';
+import { dockerEngineStatus } from './process.js';
+import { IMAGE_REPOSITORY } from './image-config.js';
+import { runSmoke } from './smoke-checks.js';
+
+const { values } = parseArgs({
+  options: {
+    image: { type: 'string', default: `${IMAGE_REPOSITORY}:latest` },
+    'model-dir': { type: 'string', default: 'artifacts' },
+    'timing-runs': { type: 'string', default: '5' },
+  },
+});
+
+const engine = await dockerEngineStatus();
+if (!engine.available) {
+  console.error(`image:smoke: no Docker engine: ${engine.reason}`);
+  process.exit(1);
+}
+
+try {
+  const report = await runSmoke({
+    image: values.image!,
+    modelDir: values['model-dir']!,
+    timingRuns: Number(values['timing-runs']),
+    log: (line) => console.error(`[image:smoke] ${line}`),
+  });
+  const width = Math.max(...report.checks.map((c) => c.name.length));
+  for (const c of report.checks) console.log(`${c.status.padEnd(11)} ${c.name.padEnd(width)}  ${c.detail}`);
+  console.log(`VERDICT: ${report.verdict}`);
+  console.log(
+    JSON.stringify({
+      image: report.image,
+      imageId: report.imageId,
+      sizeBytes: report.sizeBytes,
+      sizeMB: Number((report.sizeBytes / 1e6).toFixed(1)),
+      startToReadyMs: report.startToReadyMs,
+      verdict: report.verdict,
+      checks: Object.fromEntries(report.checks.map((c) => [c.name, c.status])),
+    }),
+  );
+  process.exit(report.verdict === 'PASS' ? 0 : 1);
+} catch (err) {
+  console.error(`image:smoke failed before the checks could run: ${(err as Error).message}`);
+  process.exit(1);
+}
