@@ -9,22 +9,36 @@
 # Extra CA bundle (corporate proxy): scripts/image/certs/extra-ca.crt in the context, used by npm only, see there.
 ARG BASE_IMAGE=node:20-bookworm-slim
 
-# ---- deps: production dependencies only, exactly as locked -------------------------------------------------------
-FROM ${BASE_IMAGE} AS deps
+# ---- install: every dependency exactly as locked (the only stage that talks to the npm registry) -----------------
+FROM ${BASE_IMAGE} AS install
 WORKDIR /app
 ENV NPM_CONFIG_UPDATE_NOTIFIER=false
 COPY scripts/image/certs/ /tmp/extra-ca/
 COPY package.json package-lock.json .npmrc ./
 # .npmrc sets onnxruntime-node-install=skip: the CPU binaries ship in the npm package, nothing else is downloaded.
-# Size pruning, none of it loaded at run time: onnxruntime-node ships prebuilt binaries for every OS/arch (~290 MB),
-# only this platform's CPU build is kept; source maps, type declarations and docs (~33 MB); protobufjs 6 bundles its
-# pbjs/pbts code-generator CLI (~20 MB), while onnx-proto only loads the library; packages' test .env fixtures
-# (so the image's "no .env files" check stays strict).
 RUN set -eu; \
     if [ -f /tmp/extra-ca/extra-ca.crt ]; then \
       export NODE_EXTRA_CA_CERTS=/tmp/extra-ca/extra-ca.crt npm_config_cafile=/tmp/extra-ca/extra-ca.crt; \
     fi; \
-    npm ci --omit=dev --no-audit --no-fund --loglevel=error; \
+    npm ci --no-audit --no-fund --loglevel=error; \
+    npm cache clean --force 2>/dev/null; rm -rf /root/.npm /tmp/extra-ca
+
+# ---- build: TypeScript compile ------------------------------------------------------------------------------------
+FROM install AS build
+COPY tsconfig.json tsconfig.build.json ./
+COPY data/feature-schema.json data/feature-schema.json
+COPY src ./src
+RUN npm run build
+
+# ---- deps: production dependencies only (independent of src/, so cached across code changes) ---------------------
+# `npm prune --omit=dev` leaves exactly the tree `npm ci --omit=dev` would install, without a second download.
+# Size pruning, none of it loaded at run time: onnxruntime-node ships prebuilt binaries for every OS/arch (~290 MB),
+# only this platform's CPU build is kept; source maps, type declarations and docs (~33 MB); protobufjs 6 bundles its
+# pbjs/pbts code-generator CLI (~20 MB), while onnx-proto only loads the library; packages' test .env fixtures
+# (so the image's "no .env files" check stays strict).
+FROM install AS deps
+RUN set -eu; \
+    npm prune --omit=dev --no-audit --no-fund --loglevel=error; \
     ort=node_modules/onnxruntime-node/bin/napi-v6; \
     keep="$(node -p 'process.platform + "/" + process.arch')"; \
     for dir in "$ort"/*/*; do \
@@ -34,28 +48,30 @@ RUN set -eu; \
     test -f "$ort/$keep/onnxruntime_binding.node"; \
     find node_modules -type f \( -name '*.map' -o -name '*.d.ts' -o -name '*.d.mts' -o -name '*.d.cts' \
       -o \( -name '*.md' ! -iname 'license*' \) -o -name '.env' -o -name '.env.*' \) -delete; \
-    rm -rf node_modules/protobufjs/cli; \
-    npm cache clean --force 2>/dev/null; rm -rf /root/.npm /tmp/extra-ca
-
-# ---- build: dev dependencies + TypeScript compile -----------------------------------------------------------------
-FROM ${BASE_IMAGE} AS build
-WORKDIR /app
-ENV NPM_CONFIG_UPDATE_NOTIFIER=false
-COPY scripts/image/certs/ /tmp/extra-ca/
-COPY package.json package-lock.json .npmrc ./
-RUN set -eu; \
-    if [ -f /tmp/extra-ca/extra-ca.crt ]; then \
-      export NODE_EXTRA_CA_CERTS=/tmp/extra-ca/extra-ca.crt npm_config_cafile=/tmp/extra-ca/extra-ca.crt; \
-    fi; \
-    npm ci --no-audit --no-fund --loglevel=error
-COPY tsconfig.json tsconfig.build.json ./
-COPY data/feature-schema.json data/feature-schema.json
-COPY src ./src
-RUN npm run build
+    rm -rf node_modules/protobufjs/cli
 
 # ---- runtime ------------------------------------------------------------------------------------------------------
 FROM ${BASE_IMAGE} AS runtime
+WORKDIR /app
+# ORT_DISABLE_TELEMETRY: onnxruntime >= 1.2x on Linux otherwise tries to persist a device id under $HOME/.cache
+# (fails on a read-only root) and to upload telemetry.
+ENV NODE_ENV=production \
+    HOST=0.0.0.0 \
+    PORT=8000 \
+    MODEL_DIR=/app/artifacts \
+    TMPDIR=/tmp \
+    ORT_DISABLE_TELEMETRY=1
+
+# Files stay root-owned and read-only to the service user: the process cannot modify its own code or model.
+COPY package.json ./
+COPY --from=deps /app/node_modules ./node_modules
+COPY --from=build /app/dist ./dist
+COPY data/feature-schema.json data/feature-schema.json
 ARG MODEL_DIR_CONTEXT=artifacts
+# The trained model is baked in; mount a volume on /app/artifacts (or set MODEL_DIR) to replace it.
+COPY ${MODEL_DIR_CONTEXT}/model.onnx ${MODEL_DIR_CONTEXT}/model.json /app/artifacts/
+
+# Labels last: their per-build values (created, revision) then never invalidate the cached layers above.
 ARG MODEL_VERSION=unknown
 ARG VCS_REF=unknown
 ARG VERSION=0.0.0
@@ -69,24 +85,6 @@ LABEL org.opencontainers.image.title="heart-disease-api" \
       org.opencontainers.image.created="${CREATED}" \
       org.opencontainers.image.licenses="MIT" \
       dev.heart-disease-mlops.model.version="${MODEL_VERSION}"
-
-WORKDIR /app
-ENV NODE_ENV=production \
-    HOST=0.0.0.0 \
-    PORT=8000 \
-    MODEL_DIR=/app/artifacts \
-    TMPDIR=/tmp \
-    ORT_DISABLE_TELEMETRY=1
-
-# ORT_DISABLE_TELEMETRY: onnxruntime >= 1.2x on Linux otherwise tries to persist a device id under $HOME/.cache
-# (fails on a read-only root) and to upload telemetry.
-# Files stay root-owned and read-only to the service user: the process cannot modify its own code or model.
-COPY package.json ./
-COPY --from=deps /app/node_modules ./node_modules
-COPY --from=build /app/dist ./dist
-COPY data/feature-schema.json data/feature-schema.json
-# The trained model is baked in; mount a volume on /app/artifacts (or set MODEL_DIR) to replace it.
-COPY ${MODEL_DIR_CONTEXT}/model.onnx ${MODEL_DIR_CONTEXT}/model.json /app/artifacts/
 
 # Numeric non-root user: Kubernetes runAsNonRoot can verify it without an /etc/passwd entry.
 USER 10001:10001
