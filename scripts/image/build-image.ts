@@ -1,6 +1,6 @@
 import { copyFileSync, existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { docker, dockerChecked, runChecked, runProcess } from './process.js';
+import { docker, runChecked, runProcess } from './process.js';
 import { IMAGE_REPOSITORY, readModelCard, repoRoot, tagFromModelVersion } from './image-config.js';
 
 export interface BuildOptions {
@@ -52,6 +52,34 @@ async function gitValue(args: string[], fallback: string): Promise<string> {
   return value || fallback;
 }
 
+interface Builder {
+  kind: 'buildkit' | 'classic';
+  command: string;
+  env: NodeJS.ProcessEnv;
+  description: string;
+}
+
+/**
+ * BuildKit builds the independent stages in parallel (about 80 s instead of 135 s cold here). A docker CLI >= 23
+ * only reaches BuildKit through the buildx plugin, which Debian bookworm does not package; the engine's own 20.10
+ * CLI (/usr/bin/docker from docker.io) still drives the built-in BuildKit with DOCKER_BUILDKIT=1. Without either,
+ * the classic builder works too (the Dockerfile uses no BuildKit-only syntax). DOCKER_BUILDKIT=0 forces classic.
+ */
+export async function chooseBuilder(): Promise<Builder> {
+  if (process.env.DOCKER_BUILDKIT === '0') return { kind: 'classic', command: 'docker', env: { DOCKER_BUILDKIT: '0' }, description: 'classic (DOCKER_BUILDKIT=0)' };
+  const buildx = await runProcess('docker', ['buildx', 'version']).catch(() => null);
+  if (buildx?.code === 0) return { kind: 'buildkit', command: 'docker', env: { DOCKER_BUILDKIT: '1' }, description: `BuildKit via ${buildx.stdout.trim()}` };
+  const engineCli = '/usr/bin/docker';
+  if (existsSync(engineCli)) {
+    const version = await runProcess(engineCli, ['version', '--format', '{{.Client.Version}}']).catch(() => null);
+    const major = Number(version?.stdout.trim().split('.')[0]);
+    if (version?.code === 0 && major > 0 && major < 23) {
+      return { kind: 'buildkit', command: engineCli, env: { DOCKER_BUILDKIT: '1' }, description: `BuildKit via ${engineCli} ${version.stdout.trim()}` };
+    }
+  }
+  return { kind: 'classic', command: 'docker', env: { DOCKER_BUILDKIT: '0' }, description: 'classic builder (no buildx, no pre-23 CLI)' };
+}
+
 export async function buildImage(options: BuildOptions): Promise<BuildResult> {
   const log = options.log ?? (() => undefined);
   const card = readModelCard(options.modelDir);
@@ -83,10 +111,14 @@ export async function buildImage(options: BuildOptions): Promise<BuildResult> {
   for (const [key, value] of Object.entries(buildArgs)) args.push('--build-arg', `${key}=${value}`);
   args.push('.');
 
+  const builder = await chooseBuilder();
+  log(`builder: ${builder.description}`);
   const started = performance.now();
-  // The Debian engine's classic builder is used (no buildx plugin is packaged); DOCKER_BUILDKIT=0 keeps newer
-  // clients from demanding buildx.
-  await dockerChecked(args, { cwd: repoRoot, env: { DOCKER_BUILDKIT: '0' }, echo: options.echo });
+  await runChecked(builder.command, builder.kind === 'buildkit' ? ['build', '--progress=plain', ...args.slice(1)] : args, {
+    cwd: repoRoot,
+    env: builder.env,
+    echo: options.echo,
+  });
   const buildSeconds = (performance.now() - started) / 1000;
   const size = await docker(['image', 'inspect', '--format', '{{.Size}}', tags[0]!]);
   return { tags, baseImage: base.image, baseImageSeconds: base.seconds, buildSeconds, sizeBytes: Number(size.stdout.trim()), modelVersion: card.modelVersion };

@@ -146,6 +146,18 @@ export async function scanImageForSecrets(image: string): Promise<{ files: numbe
   return { files: listing.paths.length, findings };
 }
 
+/** The model card baked into the image, read from a never-started container. */
+async function readBakedModelCard(image: string): Promise<{ modelVersion?: string }> {
+  const id = (await dockerChecked(['create', image])).trim();
+  try {
+    const out = await runProcess('bash', ['-o', 'pipefail', '-c', `docker cp ${id}:/app/artifacts/model.json - | tar -xO`]);
+    if (out.code !== 0) throw new CheckFailure(`cannot read /app/artifacts/model.json from the image: ${out.stderr.trim()}`);
+    return parseJson(out.stdout, '/app/artifacts/model.json') as { modelVersion?: string };
+  } finally {
+    await removeContainer(id);
+  }
+}
+
 /** Start a container, run `body` against it, always remove it; returns body's value. */
 async function withContainer<T>(image: string, args: readonly string[], body: (c: RunningContainer, readyMs: number) => Promise<T>): Promise<T> {
   const started = performance.now();
@@ -293,6 +305,13 @@ export async function runSmoke(options: SmokeOptions): Promise<SmokeReport> {
     const observed = { ...scan };
     if (scan.findings.length > 0) throw new CheckFailure(scan.findings.slice(0, 10).join('; '), observed);
     return { detail: `${scan.files} paths scanned, nothing secret-like`, observed };
+  });
+
+  await check(results, 'model-label-matches-baked-model', async () => {
+    const card = await readBakedModelCard(options.image);
+    const label = info.Config.Labels?.[MODEL_VERSION_LABEL];
+    if (card.modelVersion !== label) throw new CheckFailure(`label says ${label}, /app/artifacts/model.json says ${card.modelVersion}`);
+    return { detail: `label and baked model.json agree on ${label}` };
   });
 
   await check(results, 'npm-audit-prod', async () => {
