@@ -26,7 +26,10 @@ export interface BuildResult {
 const CA_TARGET = path.join(repoRoot, 'scripts/image/certs/extra-ca.crt');
 
 /** Resolve a usable base image (pull, cached, or built offline) via ensure-base-image.sh. */
-export async function ensureBaseImage(baseImage: string | undefined, echo?: (chunk: string) => void): Promise<{ image: string; seconds: number }> {
+export async function ensureBaseImage(
+  baseImage: string | undefined,
+  echo?: (chunk: string) => void,
+): Promise<{ image: string; seconds: number }> {
   const started = performance.now();
   const stdout = await runChecked('bash', [path.join(repoRoot, 'scripts/image/ensure-base-image.sh')], {
     env: baseImage ? { BASE_IMAGE: baseImage } : {},
@@ -66,15 +69,22 @@ interface Builder {
  * the classic builder works too (the Dockerfile uses no BuildKit-only syntax). DOCKER_BUILDKIT=0 forces classic.
  */
 export async function chooseBuilder(): Promise<Builder> {
-  if (process.env.DOCKER_BUILDKIT === '0') return { kind: 'classic', command: 'docker', env: { DOCKER_BUILDKIT: '0' }, description: 'classic (DOCKER_BUILDKIT=0)' };
+  if (process.env.DOCKER_BUILDKIT === '0')
+    return { kind: 'classic', command: 'docker', env: { DOCKER_BUILDKIT: '0' }, description: 'classic (DOCKER_BUILDKIT=0)' };
   const buildx = await runProcess('docker', ['buildx', 'version']).catch(() => null);
-  if (buildx?.code === 0) return { kind: 'buildkit', command: 'docker', env: { DOCKER_BUILDKIT: '1' }, description: `BuildKit via ${buildx.stdout.trim()}` };
+  if (buildx?.code === 0)
+    return { kind: 'buildkit', command: 'docker', env: { DOCKER_BUILDKIT: '1' }, description: `BuildKit via ${buildx.stdout.trim()}` };
   const engineCli = '/usr/bin/docker';
   if (existsSync(engineCli)) {
     const version = await runProcess(engineCli, ['version', '--format', '{{.Client.Version}}']).catch(() => null);
     const major = Number(version?.stdout.trim().split('.')[0]);
     if (version?.code === 0 && major > 0 && major < 23) {
-      return { kind: 'buildkit', command: engineCli, env: { DOCKER_BUILDKIT: '1' }, description: `BuildKit via ${engineCli} ${version.stdout.trim()}` };
+      return {
+        kind: 'buildkit',
+        command: engineCli,
+        env: { DOCKER_BUILDKIT: '1' },
+        description: `BuildKit via ${engineCli} ${version.stdout.trim()}`,
+      };
     }
   }
   return { kind: 'classic', command: 'docker', env: { DOCKER_BUILDKIT: '0' }, description: 'classic builder (no buildx, no pre-23 CLI)' };
@@ -84,7 +94,8 @@ export async function buildImage(options: BuildOptions): Promise<BuildResult> {
   const log = options.log ?? (() => undefined);
   const card = readModelCard(options.modelDir);
   for (const file of ['model.onnx', 'model.json']) {
-    if (!existsSync(path.join(repoRoot, options.modelDir, file))) throw new Error(`${options.modelDir}/${file} is missing; run \`npm run train\` first`);
+    if (!existsSync(path.join(repoRoot, options.modelDir, file)))
+      throw new Error(`${options.modelDir}/${file} is missing; run \`npm run train\` first`);
   }
   if (path.isAbsolute(options.modelDir) || options.modelDir.startsWith('..')) {
     throw new Error(`modelDir must be a directory inside the repository (build context), got ${options.modelDir}`);
@@ -121,5 +132,12 @@ export async function buildImage(options: BuildOptions): Promise<BuildResult> {
   });
   const buildSeconds = (performance.now() - started) / 1000;
   const size = await docker(['image', 'inspect', '--format', '{{.Size}}', tags[0]!]);
-  return { tags, baseImage: base.image, baseImageSeconds: base.seconds, buildSeconds, sizeBytes: Number(size.stdout.trim()), modelVersion: card.modelVersion };
+  return {
+    tags,
+    baseImage: base.image,
+    baseImageSeconds: base.seconds,
+    buildSeconds,
+    sizeBytes: Number(size.stdout.trim()),
+    modelVersion: card.modelVersion,
+  };
 }

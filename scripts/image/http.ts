@@ -5,7 +5,10 @@
  */
 export async function httpText(url: string, init?: RequestInit, timeoutMs = 5000): Promise<{ status: number; text: string }> {
   const controller = new AbortController();
-  const timer = setTimeout(() => controller.abort(new Error(`${init?.method ?? 'GET'} ${url}: no answer within ${timeoutMs} ms`)), timeoutMs);
+  const timer = setTimeout(
+    () => controller.abort(new Error(`${init?.method ?? 'GET'} ${url}: no answer within ${timeoutMs} ms`)),
+    timeoutMs,
+  );
   try {
     const res = await fetch(url, { ...init, signal: controller.signal });
     return { status: res.status, text: await res.text() };

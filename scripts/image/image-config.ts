@@ -24,7 +24,7 @@ export function readModelCard(modelDir: string): ModelCardSummary {
   try {
     card = JSON.parse(readFileSync(file, 'utf8')) as Partial<ModelCardSummary>;
   } catch (err) {
-    throw new Error(`cannot read the model card ${file}: ${(err as Error).message}; run \`npm run train\` first`);
+    throw new Error(`cannot read the model card ${file}: ${(err as Error).message}; run \`npm run train\` first`, { cause: err });
   }
   if (typeof card.modelVersion !== 'string' || card.modelVersion === '') {
     throw new Error(`${file}: modelVersion must be a non-empty string`);
@@ -34,7 +34,10 @@ export function readModelCard(modelDir: string): ModelCardSummary {
 
 /** Docker tags allow [A-Za-z0-9_.-], max 128 chars, not starting with '.' or '-'. */
 export function tagFromModelVersion(version: string): string {
-  const tag = version.replace(/[^A-Za-z0-9_.-]/g, '-').replace(/^[.-]+/, '').slice(0, 128);
+  const tag = version
+    .replace(/[^A-Za-z0-9_.-]/g, '-')
+    .replace(/^[.-]+/, '')
+    .slice(0, 128);
   if (tag === '') throw new Error(`model version '${version}' gives an empty image tag`);
   return tag;
 }

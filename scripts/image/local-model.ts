@@ -37,7 +37,8 @@ export async function localPrediction(modelPath: string, vector: readonly number
     const outputs = await session.run({ features: input });
     const probabilities = outputs.probabilities?.data as Float32Array | undefined;
     const labels = outputs.label?.data as BigInt64Array | undefined;
-    if (!probabilities || !labels) throw new Error(`${modelPath}: outputs 'label' and 'probabilities' expected, got ${Object.keys(outputs).join(', ')}`);
+    if (!probabilities || !labels)
+      throw new Error(`${modelPath}: outputs 'label' and 'probabilities' expected, got ${Object.keys(outputs).join(', ')}`);
     return { label: Number(labels[0]), probability: probabilities[1]! };
   } finally {
     await session.release();

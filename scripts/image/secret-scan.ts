@@ -13,13 +13,29 @@ const RULES: { reason: string; test: (p: string, base: string) => boolean }[] = 
   { reason: 'dotenv file', test: (_p, base) => base === '.env' || base.startsWith('.env.') },
   {
     reason: 'private key or certificate file',
-    test: (p, base) => /\.(pem|key|p12|pfx|jks|keystore)$/i.test(base) && !PUBLIC_CERT_DIRS.some((d) => p.startsWith(d)) && !PUBLIC_CERT_FILES.includes(p),
+    test: (p, base) =>
+      /\.(pem|key|p12|pfx|jks|keystore)$/i.test(base) && !PUBLIC_CERT_DIRS.some((d) => p.startsWith(d)) && !PUBLIC_CERT_FILES.includes(p),
   },
-  { reason: 'SSH key', test: (p, base) => /^id_(rsa|dsa|ecdsa|ed25519)(\.pub)?$/.test(base) || p.includes('/.ssh/') || p.startsWith('.ssh/') },
-  { reason: 'credentials file', test: (p, base) => ['.git-credentials', '.netrc', '.pypirc', '.pgpass'].includes(base) || /(^|\/)\.aws\/credentials$/.test(p) || /(^|\/)\.docker\/config\.json$/.test(p) },
+  {
+    reason: 'SSH key',
+    test: (p, base) => /^id_(rsa|dsa|ecdsa|ed25519)(\.pub)?$/.test(base) || p.includes('/.ssh/') || p.startsWith('.ssh/'),
+  },
+  {
+    reason: 'credentials file',
+    test: (p, base) =>
+      ['.git-credentials', '.netrc', '.pypirc', '.pgpass'].includes(base) ||
+      /(^|\/)\.aws\/credentials$/.test(p) ||
+      /(^|\/)\.docker\/config\.json$/.test(p),
+  },
   { reason: 'git metadata', test: (p) => /(^|\/)\.git\//.test(p) && p.startsWith('app/') },
-  { reason: 'test code in the app', test: (p) => p.startsWith('app/test/') || (p.startsWith('app/') && !p.startsWith('app/node_modules/') && /\.test\.[cm]?[jt]s$/.test(p)) },
-  { reason: 'raw training data in the app', test: (p) => p.startsWith('app/') && !p.startsWith('app/node_modules/') && /\.(data|csv)$/.test(p) },
+  {
+    reason: 'test code in the app',
+    test: (p) => p.startsWith('app/test/') || (p.startsWith('app/') && !p.startsWith('app/node_modules/') && /\.test\.[cm]?[jt]s$/.test(p)),
+  },
+  {
+    reason: 'raw training data in the app',
+    test: (p) => p.startsWith('app/') && !p.startsWith('app/node_modules/') && /\.(data|csv)$/.test(p),
+  },
   { reason: 'build-time CA bundle left behind', test: (p) => p.startsWith('tmp/extra-ca/') && p !== 'tmp/extra-ca/' },
 ];
 

@@ -5,7 +5,15 @@
 import { chmodSync, copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { containerLogs, removeContainer, startContainer, stopContainer, waitForHealthStatus, waitForReady, type RunningContainer } from './container.js';
+import {
+  containerLogs,
+  removeContainer,
+  startContainer,
+  stopContainer,
+  waitForHealthStatus,
+  waitForReady,
+  type RunningContainer,
+} from './container.js';
 import { MAX_IMAGE_BYTES, MODEL_VERSION_LABEL, STOP_GRACE_S, readModelCard, repoRoot } from './image-config.js';
 import { firstClevelandPatient, localPrediction, type KnownPatient, type Prediction } from './local-model.js';
 import { httpText } from './http.js';
@@ -43,7 +51,15 @@ export interface SmokeReport {
 }
 
 export const PROBABILITY_TOLERANCE = 1e-5;
-const HARDENED_RUN_ARGS = ['--read-only', '--tmpfs', '/tmp:rw,noexec,nosuid,size=64m', '--cap-drop', 'ALL', '--security-opt', 'no-new-privileges'];
+const HARDENED_RUN_ARGS = [
+  '--read-only',
+  '--tmpfs',
+  '/tmp:rw,noexec,nosuid,size=64m',
+  '--cap-drop',
+  'ALL',
+  '--security-opt',
+  'no-new-privileges',
+];
 
 class CheckFailure extends Error {
   constructor(
@@ -54,7 +70,11 @@ class CheckFailure extends Error {
   }
 }
 
-async function check(results: CheckResult[], name: string, fn: () => Promise<{ detail: string; observed?: Record<string, unknown>; status?: CheckStatus }>): Promise<CheckResult> {
+async function check(
+  results: CheckResult[],
+  name: string,
+  fn: () => Promise<{ detail: string; observed?: Record<string, unknown>; status?: CheckStatus }>,
+): Promise<CheckResult> {
   let result: CheckResult;
   try {
     const out = await fn();
@@ -95,9 +115,18 @@ export async function predictOverHttp(baseUrl: string, patient: KnownPatient): P
 
 function comparePrediction(got: Prediction, expected: Prediction): { detail: string; observed: Record<string, unknown> } {
   const difference = Math.abs(got.probability - expected.probability);
-  const observed = { label: got.label, probability: got.probability, expectedLabel: expected.label, expectedProbability: expected.probability, difference };
+  const observed = {
+    label: got.label,
+    probability: got.probability,
+    expectedLabel: expected.label,
+    expectedProbability: expected.probability,
+    difference,
+  };
   if (got.label !== expected.label || !(difference <= PROBABILITY_TOLERANCE)) {
-    throw new CheckFailure(`container said label=${got.label} p=${got.probability}, local model says label=${expected.label} p=${expected.probability} (|diff|=${difference})`, observed);
+    throw new CheckFailure(
+      `container said label=${got.label} p=${got.probability}, local model says label=${expected.label} p=${expected.probability} (|diff|=${difference})`,
+      observed,
+    );
   }
   return { detail: `label=${got.label} p=${got.probability.toFixed(6)} |diff|=${difference.toExponential(1)}`, observed };
 }
@@ -159,7 +188,11 @@ async function readBakedModelCard(image: string): Promise<{ modelVersion?: strin
 }
 
 /** Start a container, run `body` against it, always remove it; returns body's value. */
-async function withContainer<T>(image: string, args: readonly string[], body: (c: RunningContainer, readyMs: number) => Promise<T>): Promise<T> {
+async function withContainer<T>(
+  image: string,
+  args: readonly string[],
+  body: (c: RunningContainer, readyMs: number) => Promise<T>,
+): Promise<T> {
   const started = performance.now();
   const container = await startContainer(image, args);
   try {
@@ -196,7 +229,9 @@ export async function runSmoke(options: SmokeOptions): Promise<SmokeReport> {
   const card = readModelCard(options.modelDir);
   const patient = firstClevelandPatient(options.dataDir);
   const expected = await localPrediction(path.join(repoRoot, options.modelDir, 'model.onnx'), patient.vector);
-  log(`image ${options.image} (${info.Id.slice(7, 19)}), local model ${card.modelVersion}: label=${expected.label} p=${expected.probability}`);
+  log(
+    `image ${options.image} (${info.Id.slice(7, 19)}), local model ${card.modelVersion}: label=${expected.label} p=${expected.probability}`,
+  );
 
   await check(results, 'image-size', async () => {
     const observed = { sizeBytes: info.Size, limitBytes: MAX_IMAGE_BYTES };
@@ -207,14 +242,25 @@ export async function runSmoke(options: SmokeOptions): Promise<SmokeReport> {
 
   await check(results, 'oci-labels', async () => {
     const labels = info.Config.Labels ?? {};
-    const wanted = ['org.opencontainers.image.source', 'org.opencontainers.image.revision', 'org.opencontainers.image.version', MODEL_VERSION_LABEL];
+    const wanted = [
+      'org.opencontainers.image.source',
+      'org.opencontainers.image.revision',
+      'org.opencontainers.image.version',
+      MODEL_VERSION_LABEL,
+    ];
     const missing = wanted.filter((k) => !labels[k] || labels[k] === 'unknown');
     const observed = Object.fromEntries(wanted.map((k) => [k, labels[k]]));
     if (missing.length > 0) throw new CheckFailure(`missing or unknown: ${missing.join(', ')}`, observed);
     if (labels[MODEL_VERSION_LABEL] !== card.modelVersion) {
-      throw new CheckFailure(`image model ${labels[MODEL_VERSION_LABEL]} is not the local model ${card.modelVersion}: rebuild with npm run image:build`, observed);
+      throw new CheckFailure(
+        `image model ${labels[MODEL_VERSION_LABEL]} is not the local model ${card.modelVersion}: rebuild with npm run image:build`,
+        observed,
+      );
     }
-    return { detail: `revision ${labels['org.opencontainers.image.revision']?.slice(0, 12)}, model ${labels[MODEL_VERSION_LABEL]}`, observed };
+    return {
+      detail: `revision ${labels['org.opencontainers.image.revision']?.slice(0, 12)}, model ${labels[MODEL_VERSION_LABEL]}`,
+      observed,
+    };
   });
 
   await check(results, 'healthcheck-defined', async () => {
@@ -239,7 +285,9 @@ export async function runSmoke(options: SmokeOptions): Promise<SmokeReport> {
         if (res.status !== 200) throw new CheckFailure(`/health answered ${res.status}: ${res.text.slice(0, 200)}`);
         return { detail: `/health 200 ${res.text.slice(0, 60)}` };
       });
-      await check(results, 'predict-known-patient', async () => comparePrediction(await predictOverHttp(container.baseUrl, patient), expected));
+      await check(results, 'predict-known-patient', async () =>
+        comparePrediction(await predictOverHttp(container.baseUrl, patient), expected),
+      );
       await check(results, 'metrics-model-info', async () => {
         const res = await http(`${container.baseUrl}/metrics`);
         const line = res.text.split('\n').find((l) => l.startsWith('hd_model_info'));
@@ -256,7 +304,8 @@ export async function runSmoke(options: SmokeOptions): Promise<SmokeReport> {
       await check(results, 'non-root-user', async () => {
         const uid = (await dockerChecked(['exec', container.id, 'id', '-u'])).trim();
         const observed = { configUser: info.Config.User ?? '', uid };
-        if (!/^[1-9]\d*(:\d+)?$/.test(info.Config.User ?? '')) throw new CheckFailure(`image USER '${info.Config.User ?? ''}' is not a numeric non-root user`, observed);
+        if (!/^[1-9]\d*(:\d+)?$/.test(info.Config.User ?? ''))
+          throw new CheckFailure(`image USER '${info.Config.User ?? ''}' is not a numeric non-root user`, observed);
         if (uid === '0' || !/^\d+$/.test(uid)) throw new CheckFailure(`process runs as uid ${uid}`, observed);
         return { detail: `USER ${info.Config.User}, process uid ${uid}`, observed };
       });
@@ -265,7 +314,10 @@ export async function runSmoke(options: SmokeOptions): Promise<SmokeReport> {
       const outcome = await stopContainer(container.id, STOP_GRACE_S);
       const observed = { ...outcome, graceS: STOP_GRACE_S };
       if (outcome.exitCode !== 0 || outcome.seconds >= STOP_GRACE_S) {
-        throw new CheckFailure(`docker stop: exit ${outcome.exitCode} after ${outcome.seconds.toFixed(2)} s (grace ${STOP_GRACE_S} s); logs:\n${await containerLogs(container.id)}`, observed);
+        throw new CheckFailure(
+          `docker stop: exit ${outcome.exitCode} after ${outcome.seconds.toFixed(2)} s (grace ${STOP_GRACE_S} s); logs:\n${await containerLogs(container.id)}`,
+          observed,
+        );
       }
       return { detail: `exit 0 ${outcome.seconds.toFixed(2)} s after SIGTERM (grace ${STOP_GRACE_S} s)`, observed };
     });
@@ -292,7 +344,8 @@ export async function runSmoke(options: SmokeOptions): Promise<SmokeReport> {
     try {
       return await withContainer(options.image, ['--volume', `${dir}:/app/artifacts:ro`], async (c) => {
         const res = await http(`${c.baseUrl}/model`);
-        if (res.status !== 200 || !res.text.includes(version)) throw new CheckFailure(`/model answered ${res.status} without the mounted version ${version}: ${res.text.slice(0, 200)}`);
+        if (res.status !== 200 || !res.text.includes(version))
+          throw new CheckFailure(`/model answered ${res.status} without the mounted version ${version}: ${res.text.slice(0, 200)}`);
         return { detail: `volume on /app/artifacts served model ${version}` };
       });
     } finally {

@@ -11,7 +11,13 @@ import { buildImage, type BuildResult } from '../../scripts/image/build-image.js
 import { MAX_IMAGE_BYTES, repoRoot } from '../../scripts/image/image-config.js';
 import { firstClevelandPatient, localPrediction, type Prediction } from '../../scripts/image/local-model.js';
 import { docker, dockerChecked, dockerEngineStatus } from '../../scripts/image/process.js';
-import { PROBABILITY_TOLERANCE, runSmoke, scanImageForSecrets, type CheckResult, type SmokeReport } from '../../scripts/image/smoke-checks.js';
+import {
+  PROBABILITY_TOLERANCE,
+  runSmoke,
+  scanImageForSecrets,
+  type CheckResult,
+  type SmokeReport,
+} from '../../scripts/image/smoke-checks.js';
 import { runTrainCli } from '../support/run-cli.js';
 import { clevelandFile, dataDir } from '../support/paths.js';
 import { realComponent } from '../support/real-component.js';

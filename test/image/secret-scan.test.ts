@@ -54,14 +54,18 @@ describe('image secret scan rules', () => {
 
 describe('npm audit interpretation', () => {
   it('fails on high or critical findings and passes on low ones', () => {
-    const report = (v: Record<string, number>) => JSON.stringify({ auditReportVersion: 2, vulnerabilities: {}, metadata: { vulnerabilities: v } });
+    const report = (v: Record<string, number>) =>
+      JSON.stringify({ auditReportVersion: 2, vulnerabilities: {}, metadata: { vulnerabilities: v } });
     expect(interpretAuditJson(report({ info: 0, low: 2, moderate: 1, high: 0, critical: 0, total: 3 })).status).toBe('PASS');
     expect(interpretAuditJson(report({ info: 0, low: 0, moderate: 0, high: 1, critical: 0, total: 1 })).status).toBe('FAIL');
     expect(interpretAuditJson(report({ info: 0, low: 0, moderate: 0, high: 0, critical: 2, total: 2 })).status).toBe('FAIL');
   });
 
   it('reports an unreachable audit endpoint as unavailable, never as a pass', () => {
-    const offline = JSON.stringify({ message: '405 Method Not Allowed - POST https://registry.npmjs.org/-/npm/v1/security/advisories/bulk', statusCode: 405 });
+    const offline = JSON.stringify({
+      message: '405 Method Not Allowed - POST https://registry.npmjs.org/-/npm/v1/security/advisories/bulk',
+      statusCode: 405,
+    });
     const outcome = interpretAuditJson(offline);
     expect(outcome.status).toBe('UNAVAILABLE');
     expect(outcome.detail).toContain('405');
