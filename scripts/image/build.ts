@@ -1,7 +1,7 @@
 /**
  * npm run image:build [-- --model-dir artifacts] [--base-image node:20-bookworm-slim]
  * Builds heart-disease-api:<model version> and :latest from the Dockerfile with the trained model baked in.
- * Env: BASE_IMAGE, EXTRA_CA_CERT (PEM bundle for npm inside the build; defaults to NODE_EXTRA_CA_CERTS).
+ * Env: BASE_IMAGE, EXTRA_CA_CERT (PEM bundle for npm inside the build; default NODE_EXTRA_CA_CERTS, then SSL_CERT_FILE).
  */
 import { parseArgs } from 'node:util';
 import { buildImage } from './build-image.js';
@@ -25,7 +25,7 @@ try {
   const result = await buildImage({
     modelDir: values['model-dir']!,
     baseImage: values['base-image'],
-    extraCaCert: process.env.EXTRA_CA_CERT ?? process.env.NODE_EXTRA_CA_CERTS ?? null,
+    extraCaCert: process.env.EXTRA_CA_CERT ?? process.env.NODE_EXTRA_CA_CERTS ?? process.env.SSL_CERT_FILE ?? null,
     log: (line) => console.error(`[image:build] ${line}`),
     echo: values.quiet ? undefined : (chunk) => process.stderr.write(chunk),
   });

@@ -40,7 +40,10 @@ describe.runIf(realComponent('docker', engine.available, engine.reason))('contai
       const trained = await runTrainCli(['--data', clevelandFile, '--out', modelDir]);
       if (trained.code !== 0) throw new Error(`training for the image test failed: ${trained.stderr}`);
     }
-    build = await buildImage({ modelDir, extraCaCert: process.env.EXTRA_CA_CERT ?? process.env.NODE_EXTRA_CA_CERTS ?? null });
+    build = await buildImage({
+      modelDir,
+      extraCaCert: process.env.EXTRA_CA_CERT ?? process.env.NODE_EXTRA_CA_CERTS ?? process.env.SSL_CERT_FILE ?? null,
+    });
     expected = await localPrediction(path.join(repoRoot, modelDir, 'model.onnx'), firstClevelandPatient(dataDir).vector);
     report = await runSmoke({ image: build.tags[0]!, modelDir, dataDir, timingRuns: 0 });
   }, 1_200_000);
