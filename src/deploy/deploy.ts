@@ -1,6 +1,9 @@
 /** The deploy: render -> server-side apply -> wait like `kubectl rollout status` -> on failure diagnose and undo. */
 import { PatchStrategy, setHeaderOptions, type V1Deployment } from '@kubernetes/client-node';
 import { FIELD_MANAGER, type DeployOptions } from './args.js';
+
+// The undo is an Update, not an Apply: its own manager name shows it in managedFields; the next apply (force) takes the fields back.
+const ROLLBACK_FIELD_MANAGER = `${FIELD_MANAGER}-rollback`;
 import { applyObject, inNamespace, objectRef, type AppliedObject } from './apply.js';
 import { failingPodReports, formatPodReports } from './diagnostics.js';
 import { DeployError, describeKubeError } from './errors.js';
@@ -110,7 +113,12 @@ async function rollBack(clients: KubeClients, deployment: V1Deployment, log: (li
   }
   try {
     await clients.apps.patchNamespacedDeployment(
-      { name, namespace: deployment.metadata?.namespace ?? '', body: rollbackPatch(deployment, previous), fieldManager: FIELD_MANAGER },
+      {
+        name,
+        namespace: deployment.metadata?.namespace ?? '',
+        body: rollbackPatch(deployment, previous),
+        fieldManager: ROLLBACK_FIELD_MANAGER,
+      },
       setHeaderOptions('Content-Type', PatchStrategy.JsonPatch),
     );
   } catch (err) {
@@ -132,6 +140,7 @@ export async function deploy(options: DeployOptions, deps: DeployDeps = defaultD
     release: options.release,
     namespace: options.namespace,
     valuesFiles: options.valuesFiles,
+    kubeVersion: version,
     ...(options.image ? { image: options.image } : {}),
   });
   const objects = inNamespace(rendered, options.namespace);

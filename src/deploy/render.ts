@@ -26,6 +26,8 @@ export interface RenderRequest {
   namespace: string;
   valuesFiles: string[];
   image?: ImageRef;
+  /** The cluster's version (GET /version), so the chart's kubeVersion check and .Capabilities see the real one. */
+  kubeVersion?: string;
 }
 
 /** HELM_BIN, else `helm` on PATH, else where `go install helm.sh/helm/v3/cmd/helm` puts it. */
@@ -41,6 +43,7 @@ export function findHelm(env: NodeJS.ProcessEnv = process.env): string | undefin
 /** `--set-string` keeps numeric-looking tags ("1.10") strings. */
 export function helmTemplateArgs(req: RenderRequest): string[] {
   const args = ['template', req.release, req.chart, '--namespace', req.namespace];
+  if (req.kubeVersion) args.push('--kube-version', req.kubeVersion);
   for (const file of req.valuesFiles) args.push('--values', file);
   if (req.image) {
     args.push('--set-string', `image.repository=${req.image.repository}`);
