@@ -88,13 +88,11 @@ async function startStandIn(options: Partial<StandInOptions> = {}) {
 function snapshot(standIn: KubeApiStandIn, namespace: string) {
   const kinds = ['ConfigMap', 'Secret', 'Service', 'ServiceAccount', 'Deployment', 'PodDisruptionBudget', 'NetworkPolicy', 'ReplicaSet'];
   return kinds.flatMap((kind) =>
-    standIn
-      .list(kind, namespace)
-      .map((o: Json) => ({
-        ref: `${kind}/${o.metadata.name}`,
-        resourceVersion: o.metadata.resourceVersion,
-        generation: o.metadata.generation as number | undefined,
-      })),
+    standIn.list(kind, namespace).map((o: Json) => ({
+      ref: `${kind}/${o.metadata.name}`,
+      resourceVersion: o.metadata.resourceVersion,
+      generation: o.metadata.generation as number | undefined,
+    })),
   );
 }
 
