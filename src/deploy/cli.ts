@@ -3,7 +3,7 @@
  * Exit codes: 0 deployed (or nothing to change), 1 rollout failed (rolled back when possible),
  * 2 bad options/kubeconfig/chart, 3 cluster unreachable or credentials/permissions refused, 4 other API errors.
  */
-import { parseDeployArgs } from './args.js';
+import { USAGE, parseDeployArgs } from './args.js';
 import { deploy } from './deploy.js';
 import { DeployError, type DeployErrorKind } from './errors.js';
 
@@ -19,6 +19,10 @@ const EXIT_CODES: Record<DeployErrorKind, number> = {
 };
 
 async function main(argv: string[]): Promise<number> {
+  if (argv.includes('--help') || argv.includes('-h')) {
+    console.log(USAGE);
+    return 0;
+  }
   try {
     const options = parseDeployArgs(argv);
     const result = await deploy(options);

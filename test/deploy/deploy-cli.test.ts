@@ -296,6 +296,23 @@ describe.runIf(haveHelm)('deploy CLI error paths', () => {
     expect(run.stderr).toContain(`cannot reach the Kubernetes API server at http://127.0.0.1:${port} (ECONNREFUSED)`);
   });
 
+  it('without helm the deploy stops before applying anything and says how to get it', async () => {
+    const { standIn, url } = await startStandIn();
+    try {
+      const run = await runTs(
+        'src/deploy/cli.ts',
+        ['--kubeconfig', kubeconfig('no-helm', url), '--namespace', 'hd', '--values', devValues],
+        { HELM_BIN: path.join(scratch, 'no-such-helm') },
+      );
+      expect(run.code).toBe(2);
+      expect(run.stderr).toContain('helm is not installed');
+      expect(run.stderr).toContain('scripts/ci/install-helm.sh');
+      expect(standIn.requests.filter((r) => r.method === 'PATCH')).toHaveLength(0);
+    } finally {
+      await standIn.stop();
+    }
+  });
+
   it('rejected credentials (401) and missing permissions (403) are reported, nothing is half-applied on 401', async () => {
     const { standIn, url } = await startStandIn({ forbidden: [{ verb: 'patch', resource: 'deployments' }] });
     try {
