@@ -1,0 +1,511 @@
+/**
+ * One pipeline for the laptop, Jenkins and GitHub Actions: lint, test, train, build, smoke-test, publish and deploy
+ * the heart-disease model API, each step in containers.
+ *
+ * Every step runs the project's own npm scripts (package.json) so the pipeline never drifts from what a developer
+ * runs natively; `dagger call ci` runs lint → test → train → build → smoke-test and stops at the first failing step.
+ */
+import { argument, Container, dag, Directory, ExecError, File, float, func, object, Secret, Service } from '@dagger.io/dagger';
+
+/** Image name used for Minikube and for registry pushes (the Helm chart's default repository). */
+const IMAGE_NAME = 'heart-disease-api';
+/** Port the API listens on inside its image (Dockerfile: PORT=8000). */
+const API_PORT = 8000;
+const MLFLOW_PORT = 5000;
+/** OCI label the Dockerfile sets from MODEL_VERSION. */
+const MODEL_VERSION_LABEL = 'dev.heart-disease-mlops.model.version';
+/** Go toolchain for building Helm with scripts/ci/install-helm.sh (same link flags as CI uses natively). */
+const GO_IMAGE = 'golang:1.26-bookworm';
+/** Python for the MLflow server, installed by scripts/ci/install-mlflow.sh at its pinned version. */
+const PYTHON_IMAGE = 'python:3.12-slim-bookworm';
+const WORKDIR = '/src';
+
+interface ManifestEntry {
+  file: string;
+  url: string;
+  sha256: string | null;
+}
+
+interface ModelCard {
+  modelVersion: string;
+  createdAt: string;
+}
+
+/** A Docker tag may hold only [A-Za-z0-9_.-] and must not start with '.' or '-'. */
+function dockerTag(text: string): string {
+  const tag = text.replace(/[^\w.-]/g, '-').replace(/^[.-]+/, '');
+  return tag.slice(0, 128) || 'latest';
+}
+
+/** The registry host of an address such as ghcr.io/owner (what registry auth is keyed on). */
+function registryHost(registry: string): string {
+  return registry.replace(/^[a-z]+:\/\//, '').split('/')[0] ?? registry;
+}
+
+@object()
+export class HeartDiseaseMlops {
+  source: Directory;
+  nodeImage: string;
+  commit: string;
+
+  constructor(
+    /**
+     * Project directory (the repository root by default). Dependencies, build outputs, trained artifacts, raw data
+     * and run stores are left out so module calls upload little.
+     */
+    @argument({
+      defaultPath: '/',
+      ignore: [
+        'node_modules',
+        '**/node_modules',
+        'artifacts',
+        'data/raw',
+        'runs',
+        'dist',
+        '.git',
+        'dagger/node_modules',
+        'dagger/sdk',
+        'coverage',
+        'test-results',
+        '**/.env',
+        '**/.env.*',
+      ],
+    })
+    source: Directory,
+    /** Node.js image every npm step runs in (the Dockerfile's BASE_IMAGE is set to the same image). */
+    nodeImage = 'node:20-bookworm-slim',
+    /** Git commit the artifacts and image labels record (pass $GIT_COMMIT or ${{ github.sha }} in CI). */
+    commit = 'unknown',
+  ) {
+    this.source = source;
+    this.nodeImage = nodeImage;
+    this.commit = commit;
+  }
+
+  /** Lint and type-check: `npm run lint`, `npm run typecheck` and tsc over this Dagger module. */
+  @func()
+  async lint(): Promise<string> {
+    return this.workspace(this.nodeBase())
+      .withExec(['npm', 'run', 'lint'])
+      .withExec(['npm', 'run', 'typecheck'])
+      .withExec(['npx', 'tsc', '-p', 'dagger/tsconfig.json', '--noEmit'])
+      .stdout();
+  }
+
+  /**
+   * The whole test suite (`npm test`) with CI=true, so no test may skip: the same real components CI installs
+   * natively (scripts/ci/install-*.sh: Docker engine, Prometheus, MLflow, ...; Helm built from source) run inside a
+   * privileged container, with the trained model in artifacts/ and the UCI data in UCI_DATA_DIR.
+   */
+  @func()
+  async test(
+    /** Trained artifacts to test against (default: train() with its defaults). */
+    artifacts?: Directory,
+    /** UCI data directory for UCI_DATA_DIR (default: the verified UCI download of every pinned file). */
+    data?: Directory,
+  ): Promise<string> {
+    const model = artifacts ?? (await this.train());
+    const uci = data ?? (await this.uciFiles('all'));
+    return (
+      this.workspace(this.testToolchain())
+        .withDirectory(`${WORKDIR}/artifacts`, model)
+        .withMountedDirectory('/data', uci)
+        .withEnvVariable('UCI_DATA_DIR', '/data')
+        .withEnvVariable('CI', 'true')
+        // Docker's storage on a cache volume: overlay2 works there (not on the container's own overlay) and pulled
+        // base images survive between runs.
+        .withMountedCache('/var/lib/docker', dag.cacheVolume('heart-disease-docker-engine'))
+        .withExec(
+          [
+            'bash',
+            '-euo',
+            'pipefail',
+            '-c',
+            [
+              'bash scripts/ci/start-docker.sh',
+              'npm run build',
+              'npm test -- --reporter=default --reporter=json --outputFile.json=/tmp/vitest.json',
+              // Same gate as .ci/run: a run with skipped, failed or zero tests fails.
+              `node -e 'const r=require("/tmp/vitest.json");const s=r.numPendingTests+r.numTodoTests;` +
+                `console.log("vitest: "+r.numPassedTests+" passed, "+r.numFailedTests+" failed, "+s+" skipped of "+r.numTotalTests);` +
+                `if(s>0||r.numFailedTests>0||r.numTotalTests===0)process.exit(1)'`,
+            ].join(' && '),
+          ],
+          { insecureRootCapabilities: true },
+        )
+        .stdout()
+    );
+  }
+
+  /**
+   * Train both models, select one and export it (`npm run train`); returns the artifacts directory with
+   * model.onnx, model.json and report.html. Fails (exit 3) when the quality gate is not met.
+   */
+  @func()
+  async train(
+    /** Directory of UCI processed.*.data files (default: processed.cleveland.data downloaded from UCI, sha256-verified, cached). */
+    data?: Directory,
+    /** Seed for the splits and the random forest. */
+    seed = 42,
+    // Optional rather than `= 0.85`: the SDK's introspection reads numeric defaults with parseInt (0.85 -> 0).
+    /** Quality gate on the selected model's cross-validated ROC-AUC, 0 to 1 (default: the training CLI's, 0.85). */
+    minAuc?: float,
+    /** Log the run to an MLflow server started as a service (runs kept in a cache volume; browse with mlflow-server). */
+    mlflow = false,
+  ): Promise<Directory> {
+    const uci = data ?? (await this.uciFiles('default'));
+    let trainer = this.workspace(this.nodeBase()).withMountedDirectory('/data', uci).withEnvVariable('GIT_COMMIT', this.commit);
+    if (mlflow) {
+      trainer = trainer
+        .withServiceBinding('mlflow', this.mlflowServer())
+        .withEnvVariable('MLFLOW_TRACKING_URI', `http://mlflow:${MLFLOW_PORT}`)
+        .withEnvVariable('MLFLOW_EXPERIMENT_NAME', 'heart-disease')
+        // A logged run is a side effect: never answer an --mlflow call from cache.
+        .withEnvVariable('MLFLOW_RUN_REQUESTED_AT', new Date().toISOString());
+    }
+    return trainer
+      .withExec([
+        'npm',
+        'run',
+        'train',
+        '--',
+        '--data',
+        '/data',
+        '--out',
+        '/artifacts',
+        '--runs-dir',
+        '/tmp/runs',
+        '--seed',
+        String(seed),
+        ...(minAuc === undefined ? [] : ['--min-auc', String(minAuc)]),
+      ])
+      .directory('/artifacts');
+  }
+
+  /**
+   * The API image from the project's Dockerfile (Directory.dockerBuild) with the trained model baked in and the
+   * OCI labels (model version, revision, version) set.
+   */
+  @func()
+  async build(
+    /** Trained artifacts to bake in (default: train() with its defaults). */
+    artifacts?: Directory,
+  ): Promise<Container> {
+    const model = artifacts ?? (await this.train());
+    const card = await this.modelCard(model);
+    const pkg = JSON.parse(await this.source.file('package.json').contents()) as { version?: string };
+    return this.source.withDirectory('artifacts', model).dockerBuild({
+      buildArgs: [
+        { name: 'BASE_IMAGE', value: this.nodeImage },
+        { name: 'MODEL_DIR_CONTEXT', value: 'artifacts' },
+        { name: 'MODEL_VERSION', value: card.modelVersion },
+        { name: 'VCS_REF', value: this.commit },
+        { name: 'VERSION', value: pkg.version ?? '0.0.0' },
+        // The model's creation time, not the wall clock: the same model gives the same image.
+        { name: 'CREATED', value: card.createdAt },
+      ],
+    });
+  }
+
+  /**
+   * Start build() as a service and run the image smoke checks over HTTP against it (`npm run image:smoke` with
+   * SMOKE_BASE_URL), plus the image's user and model-version label; returns the checks' report.
+   */
+  @func()
+  async smokeTest(
+    /** Trained artifacts the image is built with and its answers are compared against (default: train()). */
+    artifacts?: Directory,
+  ): Promise<string> {
+    const model = artifacts ?? (await this.train());
+    const image = await this.build(model);
+    const card = await this.modelCard(model);
+
+    const label = await image.label(MODEL_VERSION_LABEL);
+    if (label !== card.modelVersion) {
+      throw new Error(`image label ${MODEL_VERSION_LABEL} is '${label}', expected model ${card.modelVersion}`);
+    }
+    const user = await image.user();
+    if (!/^[1-9]\d*(:\d+)?$/.test(user)) throw new Error(`image USER '${user}' is not a numeric non-root user`);
+
+    const api = image.withExposedPort(API_PORT).asService({ useEntrypoint: true });
+    const report = await this.workspace(this.nodeBase())
+      .withDirectory(`${WORKDIR}/artifacts`, model)
+      .withMountedDirectory('/data', await this.uciFiles('default'))
+      .withEnvVariable('UCI_DATA_DIR', '/data')
+      .withServiceBinding('api', api)
+      .withEnvVariable('SMOKE_BASE_URL', `http://api:${API_PORT}`)
+      .withExec(['npm', 'run', 'image:smoke', '--', '--model-dir', 'artifacts'])
+      .stdout();
+    return `image user ${user}, model label ${label}\n${report}`;
+  }
+
+  /**
+   * The CI pipeline: lint → test → train → build → smoke-test. Stops at the first failing step and names it;
+   * returns a summary of every step.
+   */
+  @func()
+  async ci(): Promise<string> {
+    const summary: string[] = [];
+    let artifacts: Directory | undefined;
+    const steps: Array<[string, () => Promise<string>]> = [
+      [
+        'lint',
+        async () => {
+          await this.lint();
+          return 'eslint, prettier, tsc (project and Dagger module) clean';
+        },
+      ],
+      ['test', async () => lastLines(await this.test(), 3)],
+      [
+        'train',
+        async () => {
+          artifacts = await this.train();
+          const card = await this.modelCard(artifacts);
+          return `model ${card.modelVersion}; files: ${(await artifacts.entries()).join(', ')}`;
+        },
+      ],
+      [
+        'build',
+        async () => {
+          const image = await (await this.build(artifacts)).sync();
+          return `image built from Dockerfile, model label ${await image.label(MODEL_VERSION_LABEL)}`;
+        },
+      ],
+      ['smoke-test', async () => lastLines(await this.smokeTest(artifacts), 2)],
+    ];
+    for (const [name, run] of steps) {
+      const started = Date.now();
+      let detail: string;
+      try {
+        detail = await run();
+      } catch (error) {
+        const done = summary.length ? `\npassed before it:\n${summary.join('\n')}` : '';
+        throw new Error(`ci failed at step '${name}': ${describeError(error)}${done}`, { cause: error });
+      }
+      summary.push(`PASS ${name.padEnd(10)} ${((Date.now() - started) / 1000).toFixed(1)} s  ${detail}`);
+    }
+    return `${summary.join('\n')}\nci: all ${steps.length} steps passed`;
+  }
+
+  /** Push build() to a registry and return the pushed reference with its digest (registry/heart-disease-api:tag@sha256:…). */
+  @func({ cache: 'never' })
+  async publish(
+    /** Registry and namespace to push to, e.g. ghcr.io/my-org (the image name heart-disease-api is appended). */
+    registry: string,
+    /** Registry user name. */
+    username: string,
+    /** Registry password or token (e.g. env:GITHUB_TOKEN). */
+    password: Secret,
+    /** Image tag (default: the trained model's version). */
+    tag?: string,
+  ): Promise<string> {
+    const model = await this.train();
+    const version = (await this.modelCard(model)).modelVersion;
+    const address = `${registry.replace(/\/+$/, '')}/${IMAGE_NAME}:${dockerTag(tag ?? version)}`;
+    return (await this.build(model)).withRegistryAuth(registryHost(registry), username, password).publish(address);
+  }
+
+  /** The API as a service: `dagger call serve up --ports 8000:8000`, then http://127.0.0.1:8000/docs. */
+  @func()
+  async serve(
+    /** Trained artifacts to serve (default: train()). */
+    artifacts?: Directory,
+  ): Promise<Service> {
+    return (await this.build(artifacts)).withExposedPort(API_PORT).asService({ useEntrypoint: true });
+  }
+
+  /**
+   * Load build() into the Docker engine the CLI talks to, tagged heart-disease-api:<model version>; run after
+   * `eval $(minikube docker-env)` that engine is Minikube's. Returns the image reference for deploy --image.
+   */
+  @func({ cache: 'never' })
+  async minikubeLoad(
+    /** Image tag (default: the trained model's version). */
+    tag?: string,
+  ): Promise<string> {
+    const model = await this.train();
+    const reference = `${IMAGE_NAME}:${dockerTag(tag ?? (await this.modelCard(model)).modelVersion)}`;
+    await (await this.build(model)).exportImage(reference);
+    return reference;
+  }
+
+  /**
+   * Deploy to the cluster in the kubeconfig with the project's deploy code (`npm run deploy`: Helm chart rendered,
+   * server-side apply, rollout wait, rollback on failure). For Minikube pass the file
+   * `kubectl config view --flatten --minify > kubeconfig` writes (certificates embedded) as --kubeconfig file:kubeconfig.
+   */
+  @func({ cache: 'never' })
+  async deploy(
+    /** Kubeconfig of the target cluster (a secret: file:./kubeconfig or env:KUBECONFIG_CONTENT). */
+    kubeconfig: Secret,
+    /** Namespace to deploy into. */
+    namespace = 'heart-disease',
+    /** Helm values file, relative to the project root. */
+    values = 'deploy/helm/heart-disease-api/values-dev.yaml',
+    /** Image reference (default: heart-disease-api:<model version>, the image minikube-load puts into Minikube; pulled only if not present). */
+    image?: string,
+    /** How long to wait for the rollout before rolling back. */
+    timeout = '300s',
+  ): Promise<string> {
+    const reference = image ?? `${IMAGE_NAME}:${dockerTag((await this.modelCard(await this.train())).modelVersion)}`;
+    return (
+      this.workspace(this.nodeBase().withFile('/usr/local/bin/helm', this.helmBinary()))
+        .withMountedSecret('/run/secrets/kubeconfig', kubeconfig)
+        // A deploy acts on a cluster: never answer it from the exec cache.
+        .withEnvVariable('DEPLOY_REQUESTED_AT', new Date().toISOString())
+        .withExec([
+          'npm',
+          'run',
+          'deploy',
+          '--',
+          '--kubeconfig',
+          '/run/secrets/kubeconfig',
+          '--namespace',
+          namespace,
+          '--values',
+          values,
+          '--image',
+          reference,
+          '--timeout',
+          timeout,
+        ])
+        .stdout()
+    );
+  }
+
+  /**
+   * The MLflow tracking server train --mlflow logs to, with its runs kept in a cache volume:
+   * `dagger call mlflow-server up --ports 5000:5000` to browse them at http://127.0.0.1:5000.
+   */
+  @func()
+  mlflowServer(): Service {
+    const store = '/mlflow';
+    return dag
+      .container()
+      .from(PYTHON_IMAGE)
+      .withMountedCache('/root/.cache/pip', dag.cacheVolume('pip'))
+      .withFile('/opt/ci/install-mlflow.sh', this.source.file('scripts/ci/install-mlflow.sh'))
+      .withExec(['bash', '/opt/ci/install-mlflow.sh'])
+      .withMountedCache(store, dag.cacheVolume('heart-disease-mlflow-store'))
+      .withExposedPort(MLFLOW_PORT)
+      .asService({
+        args: [
+          'bash',
+          '-c',
+          `mkdir -p ${store}/artifacts && exec mlflow server --host 0.0.0.0 --port ${MLFLOW_PORT} --workers 1 ` +
+            `--backend-store-uri sqlite:///${store}/mlflow.db --artifacts-destination ${store}/artifacts --serve-artifacts ` +
+            // MLflow >= 3.5 rejects unknown Host headers; allow the service alias and the `up` tunnel.
+            `--allowed-hosts mlflow,mlflow:${MLFLOW_PORT},localhost,localhost:${MLFLOW_PORT},127.0.0.1,127.0.0.1:${MLFLOW_PORT}`,
+        ],
+      });
+  }
+
+  /** Node image with the npm cache volume. */
+  private nodeBase(): Container {
+    return dag
+      .container()
+      .from(this.nodeImage)
+      .withEnvVariable('NPM_CONFIG_UPDATE_NOTIFIER', 'false')
+      .withMountedCache('/root/.npm', dag.cacheVolume('npm'));
+  }
+
+  /**
+   * `base` with the project's and the Dagger module's dependencies installed exactly as locked, then the source:
+   * the manifests go in first so a source change does not invalidate the npm ci layers.
+   */
+  private workspace(base: Container): Container {
+    const manifests = dag
+      .directory()
+      .withFile('package.json', this.source.file('package.json'))
+      .withFile('package-lock.json', this.source.file('package-lock.json'))
+      .withFile('.npmrc', this.source.file('.npmrc'))
+      .withFile('dagger/package.json', this.source.file('dagger/package.json'))
+      .withFile('dagger/package-lock.json', this.source.file('dagger/package-lock.json'));
+    return base
+      .withWorkdir(WORKDIR)
+      .withDirectory(WORKDIR, manifests)
+      .withExec(['npm', 'ci', '--no-audit', '--no-fund'])
+      .withExec(['npm', 'ci', '--prefix', 'dagger', '--no-audit', '--no-fund'])
+      .withDirectory(WORKDIR, this.source);
+  }
+
+  /**
+   * Node image plus the real components the tests need, installed by the same scripts CI runs natively
+   * (every scripts/ci/install-*.sh except Helm, which is built in the Go image and copied in).
+   */
+  private testToolchain(): Container {
+    const installers = this.source.directory('scripts/ci');
+    return this.nodeBase()
+      .withEnvVariable('DEBIAN_FRONTEND', 'noninteractive')
+      .withMountedCache('/root/.cache/pip', dag.cacheVolume('pip'))
+      .withExec([
+        'bash',
+        '-c',
+        'apt-get update -q && apt-get install -y -q --no-install-recommends bash ca-certificates curl git python3 python3-venv',
+      ])
+      .withDirectory('/opt/ci', installers)
+      .withExec([
+        'bash',
+        '-euo',
+        'pipefail',
+        '-c',
+        'for s in /opt/ci/install-*.sh; do case "$s" in */install-helm.sh) ;; *) echo "==> $s"; bash "$s" ;; esac; done',
+      ])
+      .withFile('/usr/local/bin/helm', this.helmBinary());
+  }
+
+  /** Helm built by scripts/ci/install-helm.sh (pinned version, Kubernetes version link flags) in the Go image. */
+  private helmBinary(): File {
+    return dag
+      .container()
+      .from(GO_IMAGE)
+      .withMountedCache('/go/pkg/mod', dag.cacheVolume('go-mod'))
+      .withMountedCache('/root/.cache/go-build', dag.cacheVolume('go-build'))
+      .withFile('/opt/ci/install-helm.sh', this.source.file('scripts/ci/install-helm.sh'))
+      .withExec(['bash', '/opt/ci/install-helm.sh'])
+      .file('/go/bin/helm');
+  }
+
+  /**
+   * UCI files from data/manifest.json, downloaded by the engine with their pinned sha256 checked (cached by URL and
+   * digest): 'default' is the manifest's default training file, 'all' every file with a pinned sha256.
+   */
+  private async uciFiles(which: 'default' | 'all'): Promise<Directory> {
+    const manifest = JSON.parse(await this.source.file('data/manifest.json').contents()) as {
+      default: string;
+      files: ManifestEntry[];
+    };
+    const entries =
+      which === 'default' ? manifest.files.filter((f) => f.file === manifest.default) : manifest.files.filter((f) => f.sha256);
+    if (entries.length === 0) throw new Error(`data/manifest.json: default file ${manifest.default} is not listed`);
+    let dir = dag.directory();
+    for (const entry of entries) {
+      if (!entry.sha256) {
+        throw new Error(`data/manifest.json: ${entry.file} has no pinned sha256; pass --data with a directory holding your copy`);
+      }
+      dir = dir.withFile(entry.file, dag.http(entry.url, { name: entry.file, checksum: `sha256:${entry.sha256}` }));
+    }
+    return dir;
+  }
+
+  private async modelCard(artifacts: Directory): Promise<ModelCard> {
+    const card = JSON.parse(await artifacts.file('model.json').contents()) as Partial<ModelCard>;
+    if (typeof card.modelVersion !== 'string' || typeof card.createdAt !== 'string') {
+      throw new Error('artifacts/model.json: modelVersion and createdAt must be strings');
+    }
+    return { modelVersion: card.modelVersion, createdAt: card.createdAt };
+  }
+}
+
+function lastLines(text: string, count: number): string {
+  return text.trim().split('\n').slice(-count).join(' | ');
+}
+
+/** The step's own message; for a failed command Dagger's ExecError carries the exit code and the output tail. */
+function describeError(error: unknown): string {
+  if (error instanceof ExecError) {
+    const tail = `${error.stdout}\n${error.stderr}`.trim().split('\n').slice(-20).join('\n');
+    return `\`${error.cmd.join(' ')}\` exited with ${error.exitCode}\n${tail}`;
+  }
+  return error instanceof Error ? error.message : String(error);
+}
