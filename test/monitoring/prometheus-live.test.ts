@@ -41,6 +41,9 @@ function freePort(): Promise<number> {
   });
 }
 
+/** Thrown by a probe when waiting longer cannot help (the process died). */
+class GaveUp extends Error {}
+
 /** Polls `probe` until it returns a value (not undefined) or `timeoutMs` passes; bounded, never endless. */
 async function eventually<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 45_000, intervalMs = 500): Promise<T> {
   const deadline = Date.now() + timeoutMs;
@@ -50,6 +53,7 @@ async function eventually<T>(what: string, probe: () => Promise<T | undefined>, 
       const value = await probe();
       if (value !== undefined) return value;
     } catch (err) {
+      if (err instanceof GaveUp) throw err;
       lastError = (err as Error).message;
     }
     await sleep(intervalMs);
@@ -112,11 +116,20 @@ describe.runIf(havePrometheus)('real Prometheus scraping the real API on 127.0.0
     });
     api.stdout?.on('data', (d: Buffer) => (apiLog += d.toString()));
     api.stderr?.on('data', (d: Buffer) => (apiLog += d.toString()));
-    await eventually('the API to answer /health', async () => ((await fetch(`${apiUrl}/health`)).ok ? true : undefined), 90_000).catch(
-      (err: Error) => {
-        throw new Error(`${err.message}\nAPI output:\n${apiLog.slice(-3000)}`);
+    const alive = (child: ChildProcess | undefined, name: string) => {
+      if (child?.exitCode !== null || child?.signalCode !== null)
+        throw new GaveUp(`${name} exited (${child?.exitCode ?? child?.signalCode})`);
+    };
+    await eventually(
+      'the API to answer /health',
+      async () => {
+        alive(api, 'the API');
+        return (await fetch(`${apiUrl}/health`)).ok ? true : undefined;
       },
-    );
+      90_000,
+    ).catch((err: Error) => {
+      throw new Error(`${err.message}\nAPI output:\n${apiLog.slice(-3000)}`);
+    });
 
     // Some traffic so request counters and prediction counters have series.
     const patient = firstClevelandPatient();
@@ -157,11 +170,16 @@ describe.runIf(havePrometheus)('real Prometheus scraping the real API on 127.0.0
     );
     prometheus.stdout?.on('data', (d: Buffer) => (promLog += d.toString()));
     prometheus.stderr?.on('data', (d: Buffer) => (promLog += d.toString()));
-    await eventually('Prometheus to be ready', async () => ((await fetch(`${promUrl}/-/ready`)).ok ? true : undefined), 60_000).catch(
-      (err: Error) => {
-        throw new Error(`${err.message}\nPrometheus output:\n${promLog.slice(-3000)}`);
+    await eventually(
+      'Prometheus to be ready',
+      async () => {
+        alive(prometheus, 'prometheus');
+        return (await fetch(`${promUrl}/-/ready`)).ok ? true : undefined;
       },
-    );
+      60_000,
+    ).catch((err: Error) => {
+      throw new Error(`${err.message}\nPrometheus output:\n${promLog.slice(-3000)}`);
+    });
   }, 600_000);
 
   afterAll(async () => {
