@@ -160,13 +160,20 @@ describe.runIf(haveHelm)('Helm chart heart-disease-api (real helm)', () => {
     expect(pod.volumes.find((volume) => volume.name === tmpMount?.name)?.emptyDir).toBeDefined();
   });
 
-  it("terminationGracePeriodSeconds covers the preStop drain plus the API's SHUTDOWN_GRACE_MS", () => {
-    for (const objects of [
-      dev,
-      helmTemplate('hd', 'x', [devValues], ['--set', 'shutdown.graceMs=25500', '--set', 'shutdown.preStopSleepSeconds=7']),
-    ]) {
+  it("terminationGracePeriodSeconds covers the preStop drain plus the API's SHUTDOWN_DELAY_MS and SHUTDOWN_GRACE_MS", () => {
+    const custom = helmTemplate(
+      'hd',
+      'x',
+      [devValues],
+      ['--set', 'shutdown.graceMs=25500', '--set', 'shutdown.delayMs=3000', '--set', 'shutdown.preStopSleepSeconds=7'],
+    );
+    expect(
+      (podSpecOf(single(custom, 'Deployment')) as unknown as { terminationGracePeriodSeconds: number }).terminationGracePeriodSeconds,
+    ).toBe(7 + 29 + 5);
+    for (const objects of [dev, custom]) {
       const configMap = single(objects, 'ConfigMap');
-      const graceMs = Number((configMap.data as Record<string, string>).SHUTDOWN_GRACE_MS);
+      const env = configMap.data as Record<string, string>;
+      const graceMs = Number(env.SHUTDOWN_GRACE_MS) + Number(env.SHUTDOWN_DELAY_MS);
       const container = apiContainer(objects);
       const preStopSeconds = Number(container.lifecycle?.preStop?.exec?.command.at(-1) ?? container.lifecycle?.preStop?.sleep?.seconds);
       const grace = (podSpecOf(single(objects, 'Deployment')) as unknown as { terminationGracePeriodSeconds: number })

@@ -61,8 +61,9 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{- default (include "hd.fullname" .) .Values.existingSecret -}}
 {{- end -}}
 
-{{/* Seconds between SIGTERM-to-be and SIGKILL: preStop sleep + the API's own drain (SHUTDOWN_GRACE_MS) + margin. */}}
+{{/* Seconds from pod deletion to SIGKILL: preStop sleep + the API's own shutdown (SHUTDOWN_DELAY_MS, then up to
+     SHUTDOWN_GRACE_MS of draining) + margin. */}}
 {{- define "hd.terminationGracePeriodSeconds" -}}
-{{- $drain := div (add (int .Values.shutdown.graceMs) 999) 1000 -}}
+{{- $drain := div (add (int .Values.shutdown.graceMs) (int (default 0 .Values.shutdown.delayMs)) 999) 1000 -}}
 {{- add (int .Values.shutdown.preStopSleepSeconds) $drain (int .Values.shutdown.marginSeconds) -}}
 {{- end -}}
