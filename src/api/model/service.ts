@@ -1,0 +1,201 @@
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import * as ort from 'onnxruntime-node';
+import { FEATURE_NAMES } from '../../schema/feature-schema.js';
+import { cardProblem, type ModelCard } from './card.js';
+
+export const FEATURE_COUNT = FEATURE_NAMES.length;
+export const INPUT_NAME = 'features';
+export const OUTPUT_NAMES = ['label', 'probabilities'] as const;
+
+/** One loaded model: the ONNX session and its model card. Never mutated after load; a reload builds a new one. */
+export interface LoadedModel {
+  readonly dir: string;
+  readonly card: ModelCard;
+  readonly version: string;
+  readonly loadedAt: string;
+  readonly session: ort.InferenceSession;
+}
+
+export interface BatchPrediction {
+  /** Decision of the graph (P(disease) >= threshold). */
+  labels: number[];
+  /** P(disease) per row (column 1 of the graph's probabilities). */
+  probabilities: number[];
+  /** The graph's probabilities output as is: [N, 2] row-major, column 1 = P(disease). */
+  probabilityMatrix: Float32Array;
+  /** The model that answered (the same for every row of the batch). */
+  model: LoadedModel;
+}
+
+export class ModelLoadError extends Error {
+  override name = 'ModelLoadError';
+}
+
+/** Asked to predict while no model is loaded (start-up or shutdown): a 503, not a server fault. */
+export class ModelUnavailableError extends Error {
+  override name = 'ModelUnavailableError';
+  readonly statusCode = 503;
+}
+
+/** Rows (schema order, NaN = missing) → one float32 [N, 13] buffer, the graph's input layout. */
+export function toInputTensor(rows: readonly (readonly number[])[]): Float32Array {
+  const data = new Float32Array(rows.length * FEATURE_COUNT);
+  rows.forEach((row, i) => {
+    for (let j = 0; j < FEATURE_COUNT; j++) data[i * FEATURE_COUNT + j] = row[j] ?? Number.NaN;
+  });
+  return data;
+}
+
+async function runSession(session: ort.InferenceSession, data: Float32Array, n: number): Promise<Omit<BatchPrediction, 'model'>> {
+  const outputs = await session.run({ [INPUT_NAME]: new ort.Tensor('float32', data, [n, FEATURE_COUNT]) });
+  const label = outputs.label?.data as BigInt64Array | undefined;
+  const probs = outputs.probabilities?.data as Float32Array | undefined;
+  if (!label || !probs || label.length !== n || probs.length !== 2 * n) {
+    throw new ModelLoadError(`model outputs do not match [N] labels and [N,2] probabilities for N=${n}`);
+  }
+  const labels = new Array<number>(n);
+  const probabilities = new Array<number>(n);
+  for (let i = 0; i < n; i++) {
+    labels[i] = Number(label[i]);
+    probabilities[i] = probs[2 * i + 1]!;
+  }
+  return { labels, probabilities, probabilityMatrix: probs };
+}
+
+/**
+ * Load model.json + model.onnx from `dir` and prove the pair works: the card matches the API's feature schema, the
+ * graph has the expected input/outputs, and one probe row (all features missing, so only imputation) and one
+ * all-present row give labels 0/1 and probabilities in [0, 1]. Throws ModelLoadError with the reason otherwise.
+ */
+export async function loadModel(dir: string): Promise<LoadedModel> {
+  let card: ModelCard;
+  try {
+    card = JSON.parse(await readFile(path.join(dir, 'model.json'), 'utf8')) as ModelCard;
+  } catch (error) {
+    throw new ModelLoadError(`cannot read ${path.join(dir, 'model.json')}: ${(error as Error).message}`);
+  }
+  const problem = cardProblem(card);
+  if (problem) throw new ModelLoadError(problem);
+
+  let session: ort.InferenceSession;
+  try {
+    // One thread per run: the graph is tiny, so thread hand-offs cost more than they save; concurrency comes from
+    // many requests in flight on libuv's pool instead.
+    session = await ort.InferenceSession.create(path.join(dir, 'model.onnx'), {
+      intraOpNumThreads: 1,
+      interOpNumThreads: 1,
+      graphOptimizationLevel: 'all',
+    });
+  } catch (error) {
+    throw new ModelLoadError(`cannot load ${path.join(dir, 'model.onnx')}: ${(error as Error).message}`);
+  }
+  try {
+    if (!session.inputNames.includes(INPUT_NAME))
+      throw new ModelLoadError(`model.onnx has no input '${INPUT_NAME}' (has ${session.inputNames.join(', ')})`);
+    for (const name of OUTPUT_NAMES) {
+      if (!session.outputNames.includes(name))
+        throw new ModelLoadError(`model.onnx has no output '${name}' (has ${session.outputNames.join(', ')})`);
+    }
+    const probeRows = [
+      new Array<number>(FEATURE_COUNT).fill(Number.NaN),
+      card.schema.features.map((f) => (f.type === 'numeric' ? f.min : f.codes[0]!.code)),
+    ];
+    const probe = await runSession(session, toInputTensor(probeRows), probeRows.length);
+    probe.labels.forEach((label, i) => {
+      const p = probe.probabilities[i]!;
+      if ((label !== 0 && label !== 1) || !(p >= 0 && p <= 1)) {
+        throw new ModelLoadError(`probe row ${i} gave label=${label} probability=${p}; expected 0/1 and [0, 1]`);
+      }
+    });
+  } catch (error) {
+    await session.release().catch(() => undefined);
+    throw error instanceof ModelLoadError ? error : new ModelLoadError(`model.onnx failed the probe run: ${(error as Error).message}`);
+  }
+  return { dir, card, version: card.modelVersion, loadedAt: new Date().toISOString(), session };
+}
+
+export type ReloadResult =
+  { ok: true; previousVersion: string | null; version: string } | { ok: false; version: string | null; error: string };
+
+/**
+ * Holds the model being served and swaps it atomically: a reload loads and probes the new model completely before
+ * replacing the reference, so requests see either the old model or the new one, never a half-loaded one; a model
+ * that fails to load is refused and the old one keeps serving. The old session is released once its runs finish.
+ */
+export class ModelService {
+  private model: LoadedModel | null = null;
+  private readonly inFlight = new Map<LoadedModel, number>();
+  private readonly retired = new Set<LoadedModel>();
+  private reloading: Promise<ReloadResult> | null = null;
+
+  constructor(readonly dir: string) {}
+
+  get current(): LoadedModel | null {
+    return this.model;
+  }
+
+  get ready(): boolean {
+    return this.model !== null;
+  }
+
+  /** First load at start-up; throws when the model cannot be served. */
+  async load(): Promise<LoadedModel> {
+    this.model = await loadModel(this.dir);
+    return this.model;
+  }
+
+  /** Re-read MODEL_DIR and swap if the new model is sound. Concurrent calls share one reload. */
+  reload(): Promise<ReloadResult> {
+    this.reloading ??= this.doReload().finally(() => (this.reloading = null));
+    return this.reloading;
+  }
+
+  private async doReload(): Promise<ReloadResult> {
+    const previous = this.model;
+    try {
+      const next = await loadModel(this.dir);
+      this.model = next;
+      if (previous) this.retire(previous);
+      return { ok: true, previousVersion: previous?.version ?? null, version: next.version };
+    } catch (error) {
+      return { ok: false, version: previous?.version ?? null, error: (error as Error).message };
+    }
+  }
+
+  /** Run the current model on rows (schema order, NaN = missing) as one [N, 13] tensor. */
+  async predict(rows: readonly (readonly number[])[], model = this.model): Promise<BatchPrediction> {
+    return this.predictTensor(toInputTensor(rows), rows.length, model);
+  }
+
+  async predictTensor(data: Float32Array, n: number, model = this.model): Promise<BatchPrediction> {
+    if (!model) throw new ModelUnavailableError('no model loaded');
+    this.inFlight.set(model, (this.inFlight.get(model) ?? 0) + 1);
+    try {
+      return { ...(await runSession(model.session, data, n)), model };
+    } finally {
+      const left = (this.inFlight.get(model) ?? 1) - 1;
+      if (left > 0) this.inFlight.set(model, left);
+      else {
+        this.inFlight.delete(model);
+        if (this.retired.has(model)) this.release(model);
+      }
+    }
+  }
+
+  private retire(model: LoadedModel): void {
+    if (this.inFlight.has(model)) this.retired.add(model);
+    else this.release(model);
+  }
+
+  private release(model: LoadedModel): void {
+    this.retired.delete(model);
+    void model.session.release().catch(() => undefined);
+  }
+
+  async close(): Promise<void> {
+    const model = this.model;
+    this.model = null;
+    if (model) this.retire(model);
+  }
+}

@@ -1,0 +1,134 @@
+import fp from 'fastify-plugin';
+import type { FastifyInstance } from 'fastify';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/** What the drift gauges read (structural, so this plugin does not depend on the monitor's internals). */
+export interface DriftSnapshot {
+  status: 'ok' | 'warning' | 'drift';
+  features: Record<string, { psi: number; ks?: number | null; status: string }>;
+}
+
+export interface ApiMetrics {
+  registry: Registry;
+  recordPredictions(labels: readonly number[], probabilities: readonly number[]): void;
+  setModel(version: string, model: string): void;
+  recordReload(result: 'success' | 'failure'): void;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    metrics: ApiMetrics;
+  }
+}
+
+const DRIFT_STATUS_VALUE = { ok: 0, warning: 1, drift: 2 } as const;
+
+/**
+ * Prometheus metrics (names fixed in the project contract, prefix hd_). A registry per app instance, so tests can
+ * build several apps in one process. Request metrics use the route pattern (never the raw URL) as label, so
+ * cardinality stays bounded; unmatched URLs count under route="unmatched".
+ */
+export default fp(
+  async function metrics(app: FastifyInstance, opts: { driftSnapshot: () => DriftSnapshot | null }) {
+    const registry = new Registry();
+    collectDefaultMetrics({ register: registry });
+
+    const labelNames = ['method', 'route', 'status_code'] as const;
+    const requests = new Counter({
+      name: 'hd_http_requests_total',
+      help: 'HTTP requests by method, route and status code',
+      labelNames,
+      registers: [registry],
+    });
+    const duration = new Histogram({
+      name: 'hd_http_request_duration_seconds',
+      help: 'HTTP request duration in seconds by method, route and status code',
+      labelNames,
+      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+      registers: [registry],
+    });
+    const predictions = new Counter({
+      name: 'hd_predictions_total',
+      help: 'Predicted rows by label',
+      labelNames: ['label'] as const,
+      registers: [registry],
+    });
+    const probability = new Histogram({
+      name: 'hd_prediction_probability',
+      help: 'Predicted probability of disease',
+      buckets: [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1],
+      registers: [registry],
+    });
+    const modelInfo = new Gauge({
+      name: 'hd_model_info',
+      help: 'Model being served (value 1)',
+      labelNames: ['version', 'model'] as const,
+      registers: [registry],
+    });
+    const reloads = new Counter({
+      name: 'hd_model_reloads_total',
+      help: 'Model reloads by result',
+      labelNames: ['result'] as const,
+      registers: [registry],
+    });
+    reloads.inc({ result: 'success' }, 0);
+    reloads.inc({ result: 'failure' }, 0);
+    predictions.inc({ label: '0' }, 0);
+    predictions.inc({ label: '1' }, 0);
+
+    const psi = new Gauge({
+      name: 'hd_drift_psi',
+      help: 'Population stability index of recent inputs vs the training reference',
+      labelNames: ['feature'] as const,
+      registers: [registry],
+    });
+    const ks = new Gauge({
+      name: 'hd_drift_ks',
+      help: 'Kolmogorov-Smirnov statistic of recent numeric inputs vs the training reference',
+      labelNames: ['feature'] as const,
+      registers: [registry],
+    });
+    new Gauge({
+      name: 'hd_drift_status',
+      help: 'Overall drift status: 0 ok, 1 warning, 2 drift',
+      registers: [registry],
+      collect() {
+        // Read the monitor at scrape time: the gauges always show the current window, no timers needed.
+        const snapshot = opts.driftSnapshot();
+        psi.reset();
+        ks.reset();
+        if (!snapshot) return;
+        this.set(DRIFT_STATUS_VALUE[snapshot.status]);
+        for (const [feature, stats] of Object.entries(snapshot.features)) {
+          if (Number.isFinite(stats.psi)) psi.set({ feature }, stats.psi);
+          if (typeof stats.ks === 'number' && Number.isFinite(stats.ks)) ks.set({ feature }, stats.ks);
+        }
+      },
+    });
+
+    app.addHook('onResponse', async (request, reply) => {
+      const labels = { method: request.method, route: request.routeOptions.url ?? 'unmatched', status_code: String(reply.statusCode) };
+      requests.inc(labels);
+      duration.observe(labels, reply.elapsedTime / 1000);
+    });
+
+    app.decorate('metrics', {
+      registry,
+      recordPredictions(labels: readonly number[], probabilities: readonly number[]) {
+        let ones = 0;
+        for (const label of labels) ones += label === 1 ? 1 : 0;
+        if (ones) predictions.inc({ label: '1' }, ones);
+        if (labels.length - ones) predictions.inc({ label: '0' }, labels.length - ones);
+        for (const p of probabilities) probability.observe(p);
+      },
+      setModel(version: string, model: string) {
+        modelInfo.reset();
+        modelInfo.set({ version, model }, 1);
+      },
+      recordReload(result: 'success' | 'failure') {
+        reloads.inc({ result });
+      },
+    } satisfies ApiMetrics);
+  },
+  { name: 'metrics' },
+);

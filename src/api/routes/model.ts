@@ -1,0 +1,28 @@
+import type { FastifyInstance } from 'fastify';
+import { RISK_BANDS } from '../model/risk.js';
+
+/** Model metadata from model.json: version, metrics, schema; the bulky parts (reference bins, explainer) are left out. */
+export default async function modelRoutes(app: FastifyInstance) {
+  app.get(
+    '/model',
+    {
+      schema: {
+        tags: ['model'],
+        summary: 'Metadata of the model being served (model.json: version, metrics, feature schema)',
+        response: { 200: { type: 'object', additionalProperties: true }, 503: { $ref: 'Error#' } },
+      },
+    },
+    async (_request, reply) => {
+      const model = app.modelService.current;
+      if (!model) return reply.code(503).send({ error: 'Service Unavailable', message: 'no model loaded', details: [] });
+      const { reference: _reference, explainer, split, ...card } = model.card;
+      return {
+        ...card,
+        loadedAt: model.loadedAt,
+        explainer: { kind: explainer?.kind ?? 'occlusion' },
+        split,
+        riskBands: RISK_BANDS,
+      };
+    },
+  );
+}

@@ -1,0 +1,140 @@
+/**
+ * JSON schemas of the prediction API, generated from the feature schema (data/feature-schema.json) so validation,
+ * OpenAPI docs and the model can never disagree on names, types, ranges or codes.
+ */
+import { FEATURES, type Feature } from '../../schema/feature-schema.js';
+import { RISK_BANDS } from '../model/risk.js';
+
+/** Human-readable allowed values of a feature, used in docs and in error details. */
+export function allowedValues(feature: Feature): string {
+  if (feature.type === 'numeric') {
+    return `${feature.integer ? 'integer' : 'number'} from ${feature.min} to ${feature.max} (${feature.unit})`;
+  }
+  return `one of ${feature.codes.map((c) => `${c.code} (${c.label})`).join(', ')}`;
+}
+
+function featureProperty(feature: Feature): Record<string, unknown> {
+  const nullable = !feature.required;
+  const description = `${feature.description}. ${allowedValues(feature)}${nullable ? '; optional: omit or null when unknown (the model imputes it)' : ''}.`;
+  if (feature.type === 'numeric') {
+    const type = feature.integer ? 'integer' : 'number';
+    return {
+      type: nullable ? [type, 'null'] : type,
+      minimum: feature.min,
+      maximum: feature.max,
+      description,
+    };
+  }
+  const codes = feature.codes.map((c) => c.code);
+  return { type: nullable ? ['integer', 'null'] : 'integer', enum: nullable ? [...codes, null] : codes, description };
+}
+
+const firstCode = (feature: Feature) => (feature.type === 'numeric' ? Math.round((feature.min + feature.max) / 2) : feature.codes[0]!.code);
+
+/** A typical patient for docs and examples (Cleveland row 1). */
+export const EXAMPLE_PATIENT: Record<string, number> = {
+  age: 63,
+  sex: 1,
+  cp: 1,
+  trestbps: 145,
+  chol: 233,
+  fbs: 1,
+  restecg: 2,
+  thalach: 150,
+  exang: 0,
+  oldpeak: 2.3,
+  slope: 3,
+  ca: 0,
+  thal: 6,
+};
+// Keep the example honest if the schema changes: fall back to a valid value for any unknown feature.
+for (const feature of FEATURES) EXAMPLE_PATIENT[feature.name] ??= firstCode(feature);
+
+export const patientSchema = {
+  $id: 'Patient',
+  type: 'object',
+  description: 'One patient: the 13 UCI heart-disease features. Unknown fields are rejected.',
+  additionalProperties: false,
+  required: FEATURES.filter((f) => f.required).map((f) => f.name),
+  properties: Object.fromEntries(FEATURES.map((f) => [f.name, featureProperty(f)])),
+  examples: [EXAMPLE_PATIENT],
+} as const;
+
+export function batchSchema(maxBatchSize: number) {
+  return {
+    $id: 'PatientBatch',
+    type: 'object',
+    description: `A batch of 1 to ${maxBatchSize} patients, predicted in one model run.`,
+    additionalProperties: false,
+    required: ['instances'],
+    properties: {
+      instances: { type: 'array', minItems: 1, maxItems: maxBatchSize, items: { $ref: 'Patient#' } },
+    },
+  } as const;
+}
+
+export const contributionSchema = {
+  type: 'object',
+  properties: {
+    feature: { type: 'string' },
+    value: { type: ['number', 'null'] },
+    contribution: { type: 'number', description: 'Push on the log-odds of disease (positive = towards disease).' },
+  },
+} as const;
+
+const predictionProperties = {
+  label: { type: 'integer', enum: [0, 1], description: '1 = disease predicted (probability >= the model threshold, 0.5).' },
+  probability: { type: 'number', minimum: 0, maximum: 1, description: 'P(disease).' },
+  riskBand: {
+    type: 'string',
+    enum: RISK_BANDS.map((b) => b.band),
+    description: RISK_BANDS.map((b) => `${b.band}: ${b.from} <= p < ${b.to}`).join('; ') + ' (high includes 1).',
+  },
+  explanation: { type: 'string', enum: ['linear', 'occlusion'], description: 'How contributions were computed (?explain=true).' },
+  logit: { type: 'number', description: 'Log-odds of disease (?explain=true).' },
+  baselineLogit: {
+    type: 'number',
+    description: 'linear: log-odds of the average training patient; logit = baselineLogit + Σ contributions.',
+  },
+  contributions: { type: 'array', items: contributionSchema, description: 'Per-feature contributions, largest |contribution| first.' },
+} as const;
+
+export const predictionSchema = {
+  $id: 'Prediction',
+  type: 'object',
+  required: ['label', 'probability', 'riskBand'],
+  properties: predictionProperties,
+} as const;
+
+export const singlePredictionResponse = {
+  type: 'object',
+  required: ['label', 'probability', 'riskBand', 'modelVersion'],
+  properties: { ...predictionProperties, modelVersion: { type: 'string' } },
+} as const;
+
+export const batchPredictionResponse = {
+  type: 'object',
+  required: ['modelVersion', 'predictions'],
+  properties: { modelVersion: { type: 'string' }, predictions: { type: 'array', items: { $ref: 'Prediction#' } } },
+} as const;
+
+export const errorSchema = {
+  $id: 'Error',
+  type: 'object',
+  required: ['error', 'message'],
+  properties: {
+    error: { type: 'string' },
+    message: { type: 'string' },
+    details: {
+      type: 'array',
+      items: {
+        type: 'object',
+        properties: {
+          field: { type: 'string', description: "The offending field, e.g. 'age' or 'instances[3].chol'." },
+          rule: { type: 'string', description: 'The rule it breaks.' },
+          allowed: { type: 'string', description: 'The values the field accepts.' },
+        },
+      },
+    },
+  },
+} as const;
