@@ -5,7 +5,20 @@
  * Every step runs the project's own npm scripts (package.json) so the pipeline never drifts from what a developer
  * runs natively; `dagger call ci` runs lint → test → train → build → smoke-test and stops at the first failing step.
  */
-import { argument, Container, dag, Directory, ExecError, File, float, func, object, Secret, Service } from '@dagger.io/dagger';
+import {
+  argument,
+  CacheSharingMode,
+  Container,
+  dag,
+  Directory,
+  ExecError,
+  File,
+  float,
+  func,
+  object,
+  Secret,
+  Service,
+} from '@dagger.io/dagger';
 
 /** Image name used for Minikube and for registry pushes (the Helm chart's default repository). */
 const IMAGE_NAME = 'heart-disease-api';
@@ -85,7 +98,7 @@ export class HeartDiseaseMlops {
   /** Lint and type-check: `npm run lint`, `npm run typecheck` and tsc over this Dagger module. */
   @func()
   async lint(): Promise<string> {
-    return this.workspace(this.nodeBase())
+    return this.workspace(this.nodeBase(), { withModuleDeps: true })
       .withExec(['npm', 'run', 'lint'])
       .withExec(['npm', 'run', 'typecheck'])
       .withExec(['npx', 'tsc', '-p', 'dagger/tsconfig.json', '--noEmit'])
@@ -107,14 +120,20 @@ export class HeartDiseaseMlops {
     const model = artifacts ?? (await this.train());
     const uci = data ?? (await this.uciFiles('all'));
     return (
-      this.workspace(this.testToolchain())
+      this.workspace(this.testToolchain(), { withModuleDeps: true })
+        // Tests compare recorded commits with `git rev-parse HEAD`; .git is not uploaded, so the snapshot gets its own.
+        .withExec([
+          'bash',
+          '-c',
+          'git init -q && git add -A && git -c user.name=dagger -c user.email=dagger@localhost commit -qm "source snapshot"',
+        ])
         .withDirectory(`${WORKDIR}/artifacts`, model)
         .withMountedDirectory('/data', uci)
         .withEnvVariable('UCI_DATA_DIR', '/data')
         .withEnvVariable('CI', 'true')
         // Docker's storage on a cache volume: overlay2 works there (not on the container's own overlay) and pulled
         // base images survive between runs.
-        .withMountedCache('/var/lib/docker', dag.cacheVolume('heart-disease-docker-engine'))
+        .withMountedCache('/var/lib/docker', dag.cacheVolume('heart-disease-docker-engine'), { sharing: CacheSharingMode.Private })
         .withExec(
           [
             'bash',
@@ -410,23 +429,23 @@ export class HeartDiseaseMlops {
   }
 
   /**
-   * `base` with the project's and the Dagger module's dependencies installed exactly as locked, then the source:
-   * the manifests go in first so a source change does not invalidate the npm ci layers.
+   * `base` with the project's dependencies (and, for lint and test, the Dagger module's) installed exactly as locked,
+   * then the source: the manifests go in first so a source change does not invalidate the npm ci layers.
    */
-  private workspace(base: Container): Container {
-    const manifests = dag
+  private workspace(base: Container, options: { withModuleDeps?: boolean } = {}): Container {
+    let manifests = dag
       .directory()
       .withFile('package.json', this.source.file('package.json'))
       .withFile('package-lock.json', this.source.file('package-lock.json'))
-      .withFile('.npmrc', this.source.file('.npmrc'))
-      .withFile('dagger/package.json', this.source.file('dagger/package.json'))
-      .withFile('dagger/package-lock.json', this.source.file('dagger/package-lock.json'));
-    return base
-      .withWorkdir(WORKDIR)
-      .withDirectory(WORKDIR, manifests)
-      .withExec(['npm', 'ci', '--no-audit', '--no-fund'])
-      .withExec(['npm', 'ci', '--prefix', 'dagger', '--no-audit', '--no-fund'])
-      .withDirectory(WORKDIR, this.source);
+      .withFile('.npmrc', this.source.file('.npmrc'));
+    if (options.withModuleDeps) {
+      manifests = manifests
+        .withFile('dagger/package.json', this.source.file('dagger/package.json'))
+        .withFile('dagger/package-lock.json', this.source.file('dagger/package-lock.json'));
+    }
+    let workspace = base.withWorkdir(WORKDIR).withDirectory(WORKDIR, manifests).withExec(['npm', 'ci', '--no-audit', '--no-fund']);
+    if (options.withModuleDeps) workspace = workspace.withExec(['npm', 'ci', '--prefix', 'dagger', '--no-audit', '--no-fund']);
+    return workspace.withDirectory(WORKDIR, this.source);
   }
 
   /**

@@ -147,6 +147,18 @@ describe('npm scripts and project scripts the Dagger module runs', () => {
     expect(existsSync(path.join(repoRoot, 'Dockerfile'))).toBe(true);
     expect(readFileSync(path.join(repoRoot, 'Dockerfile'), 'utf8')).toMatch(/ARG MODEL_DIR_CONTEXT/);
   });
+
+  it('smoke-test drives `npm run image:smoke` against the service through SMOKE_BASE_URL, which smoke.ts must honour', () => {
+    const module = sources.map((s) => s.text).join('\n');
+    expect(module).toMatch(/withEnvVariable\(\s*'SMOKE_BASE_URL',\s*`http:\/\/api:\$\{API_PORT\}`\)/);
+    const smoke = ['scripts/image/smoke.ts', 'scripts/image/smoke-checks.ts']
+      .filter((f) => existsSync(path.join(repoRoot, f)))
+      .map((f) => readFileSync(path.join(repoRoot, f), 'utf8'))
+      .join('\n');
+    expect(smoke.includes('SMOKE_BASE_URL'), 'scripts/image/smoke*.ts must read SMOKE_BASE_URL (HTTP checks against a running API)').toBe(
+      true,
+    );
+  });
 });
 
 describe('Jenkinsfile and GitHub workflow call only functions the module has', () => {
