@@ -134,7 +134,9 @@ export class DriftMonitor {
     const features: Record<string, FeatureDrift> = {};
     this.tracks.forEach((track, j) => {
       const live = Array.from(track.counts);
-      const { psi: value, bins } = psi(track.referenceCounts, live);
+      // An empty window has no distribution to compare: report 0 rather than the PSI of the smoothing alone.
+      const { psi: computed, bins } = psi(track.referenceCounts, live);
+      const value = n === 0 ? 0 : computed;
       const critical = psiCritical(bins, n, track.referenceN);
       const entry: FeatureDrift = {
         psi: value,
