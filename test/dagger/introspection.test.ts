@@ -150,9 +150,12 @@ describe('Dagger module introspection (SDK scan over dagger/src)', () => {
       engineVersion: string;
       source: string;
       sdk: { source: string };
+      include?: string[];
     };
     expect(config).toMatchObject({ name: MODULE_NAME, source: 'dagger', sdk: { source: 'typescript' } });
     expect(config.engineVersion).toBe(`v${sdk.version}`);
+    // Module loading uploads dagger/ only, without its node_modules (the runtime installs from the lock file).
+    expect(config.include).toContain('!**/node_modules');
     // An exact version (not ./sdk) makes the engine use this npm SDK ("remote" library origin).
     expect(pkg.dependencies['@dagger.io/dagger']).toBe(sdk.version);
   });
