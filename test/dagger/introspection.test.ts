@@ -4,8 +4,12 @@
  * function and argument is documented (the doc comments are `dagger functions` / `dagger call X --help`).
  * Prints the function table README's Pipeline section mirrors.
  */
-import { readFileSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
   daggerDir,
@@ -13,6 +17,7 @@ import {
   kebab,
   mainObject,
   MODULE_NAME,
+  moduleSources,
   scanDaggerModule,
   sdkDir,
   typeName,
@@ -37,6 +42,8 @@ const EXPECTED_FUNCTIONS = [
 ].sort();
 
 const SOURCE_IGNORES = ['node_modules', 'artifacts', 'data/raw', 'runs', 'dist', '.git', 'dagger/node_modules', 'dagger/sdk'];
+
+const execFileAsync = promisify(execFile);
 
 let module: ScannedModule;
 let main: ScannedObject;
@@ -141,6 +148,28 @@ describe('Dagger module introspection (SDK scan over dagger/src)', () => {
     expect(readFileSync(path.join(repoRoot, values), 'utf8')).toMatch(/pullPolicy:\s*IfNotPresent/);
     expect(chartDefaults).toMatch(/repository:\s*heart-disease-api\b/);
   });
+
+  it('loads and registers the same functions when its code is executed, as the engine runtime does (tsx, scan with loadModule)', async () => {
+    // The runtime imports the module (decorators run, value imports resolve); scan(..., false) above only reads the AST.
+    const tmp = mkdtempSync(path.join(os.tmpdir(), 'dagger-load-'));
+    try {
+      copyFileSync(path.join(sdkDir, 'dist/src/api/client.gen.d.ts'), path.join(tmp, 'client.gen.ts'));
+      const script = path.join(tmp, 'load.mts');
+      writeFileSync(
+        script,
+        [
+          `const { scan } = await import(${JSON.stringify(pathToFileURL(path.join(sdkDir, 'dist/src/module/introspector/index.js')).href)});`,
+          `const files = ${JSON.stringify([...moduleSources().map((s) => s.file), path.join(tmp, 'client.gen.ts')])};`,
+          `const m = JSON.parse(JSON.stringify(await scan(files, ${JSON.stringify(MODULE_NAME)}, true)));`,
+          `console.log(JSON.stringify(Object.keys(m.objects.HeartDiseaseMlops.methods).sort()));`,
+        ].join('\n'),
+      );
+      const { stdout } = await execFileAsync(path.join(repoRoot, 'node_modules/.bin/tsx'), [script], { cwd: daggerDir, timeout: 90_000 });
+      expect(JSON.parse(stdout.trim().split('\n').at(-1) ?? '[]')).toEqual(EXPECTED_FUNCTIONS);
+    } finally {
+      rmSync(tmp, { recursive: true, force: true });
+    }
+  }, 120_000);
 
   it('pins the engine dagger.json names to the installed SDK version', () => {
     const sdk = JSON.parse(readFileSync(path.join(sdkDir, 'package.json'), 'utf8')) as { version: string };
