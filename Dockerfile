@@ -28,7 +28,9 @@ FROM install AS build
 COPY tsconfig.json tsconfig.build.json ./
 COPY data/feature-schema.json data/feature-schema.json
 COPY src ./src
-RUN npm run build
+COPY scripts/image/bundle-server.ts scripts/image/bundle-server.ts
+# tsc -> dist/, then one ESM bundle of the server for a faster cold start (see scripts/image/bundle-server.ts).
+RUN npm run build && npx tsx scripts/image/bundle-server.ts dist/api/server.js bundle/api/server.js
 
 # ---- deps: production dependencies only (independent of src/, so cached across code changes) ---------------------
 # `npm prune --omit=dev` leaves exactly the tree `npm ci --omit=dev` would install, without a second download.
@@ -65,7 +67,8 @@ ENV NODE_ENV=production \
 # Files stay root-owned and read-only to the service user: the process cannot modify its own code or model.
 COPY package.json ./
 COPY --from=deps /app/node_modules ./node_modules
-COPY --from=build /app/dist ./dist
+# The bundled server stands where tsc put it, so CMD and import.meta.url-relative paths are unchanged.
+COPY --from=build /app/bundle/api/server.js ./dist/api/server.js
 COPY data/feature-schema.json data/feature-schema.json
 ARG MODEL_DIR_CONTEXT=artifacts
 # The trained model is baked in; mount a volume on /app/artifacts (or set MODEL_DIR) to replace it.
