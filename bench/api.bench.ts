@@ -1,0 +1,204 @@
+/**
+ * `npm run bench`: serving throughput and latency, as ONE JSON line on stdout (progress goes to stderr).
+ * Not a test: nothing here asserts a time; the targets are printed beside the numbers.
+ *
+ * Same run, same setup for both servers: each is a child process started the same way (node + tsx loader, stdout to
+ * /dev/null, the API's LOG_LEVEL for both), on 127.0.0.1, warmed up, then loaded by autocannon from this process:
+ * - baseline: an empty Fastify POST route that parses the same JSON body and answers {};
+ * - predict:  the real API (buildApp, model from MODEL_DIR or artifacts/, else trained into a temp dir), single row;
+ * - batch:    the real API with { instances: [1,000 rows] } → rows/s.
+ * Targets (issue): predict req/s >= 0.7 × baseline req/s, predict p99 < 10 ms, at 50 connections.
+ *
+ * Env: BENCH_DURATION_S (10), BENCH_CONNECTIONS (50), BENCH_BATCH_CONNECTIONS (4), MODEL_DIR,
+ * BENCH_CPU_PROF=1 (write a V8 CPU profile of the API process to bench-results/ for profiling).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, openSync, readFileSync } from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import autocannon from 'autocannon';
+import Fastify from 'fastify';
+import { FEATURES } from '../src/schema/feature-schema.js';
+import { parseUciText } from '../src/train/data/uci-file.js';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const repoRoot = path.resolve(here, '..');
+const dataDir = process.env.UCI_DATA_DIR ?? path.resolve(repoRoot, '../shared/data/uci-heart-disease');
+const clevelandFile = path.join(dataDir, 'processed.cleveland.data');
+
+const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 10);
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
+const BATCH_CONNECTIONS = Number(process.env.BENCH_BATCH_CONNECTIONS ?? 4);
+const BATCH_SIZE = 1000;
+const WARMUP_S = 3;
+
+const log = (message: string) => process.stderr.write(`[bench] ${message}\n`);
+
+/** Child mode: the empty baseline server (same body parser and limit as the API, same logger level). */
+async function serveEmpty(port: number): Promise<void> {
+  const level = process.env.LOG_LEVEL ?? 'info';
+  const app = Fastify({ logger: { level }, bodyLimit: 1_048_576 });
+  app.post('/predict', async () => ({}));
+  app.get('/ready', async () => ({ status: 'ready' }));
+  // Exit cleanly on SIGTERM so `--cpu-prof` (profiling runs) can write its profile.
+  process.once('SIGTERM', () => void app.close().then(() => process.exit(0)));
+  await app.listen({ host: '127.0.0.1', port });
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address() as net.AddressInfo;
+      server.close(() => resolve(address.port));
+    });
+  });
+}
+
+async function waitReady(url: string, child: ChildProcess, stderr: () => string): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`server exited (${child.exitCode}): ${stderr()}`);
+    try {
+      if ((await fetch(`${url}/ready`)).ok) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`server at ${url} not ready within 60 s: ${stderr()}`);
+}
+
+interface Server {
+  url: string;
+  stop: () => Promise<void>;
+}
+
+async function startServer(args: string[], env: NodeJS.ProcessEnv): Promise<Server> {
+  const port = await freePort();
+  const devNull = openSync('/dev/null', 'w');
+  const child = spawn(process.execPath, ['--import', 'tsx', ...args], {
+    cwd: repoRoot,
+    env: { ...process.env, ...env, PORT: String(port), HOST: '127.0.0.1' },
+    stdio: ['ignore', devNull, 'pipe'],
+  });
+  let err = '';
+  child.stderr!.on('data', (d: Buffer) => (err = (err + d.toString()).slice(-4000)));
+  const url = `http://127.0.0.1:${port}`;
+  await waitReady(url, child, () => err);
+  return {
+    url,
+    stop: () =>
+      new Promise((resolve) => {
+        if (child.exitCode !== null) return resolve();
+        child.once('exit', () => resolve());
+        child.kill('SIGTERM');
+      }),
+  };
+}
+
+interface Load {
+  rps: number;
+  p50Ms: number;
+  p99Ms: number;
+  non2xx: number;
+  errors: number;
+  requests: number;
+}
+
+async function load(url: string, body: string, connections: number, duration: number): Promise<Load> {
+  const result = await autocannon({
+    url: `${url}/predict`,
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body,
+    connections,
+    duration,
+  });
+  return {
+    rps: Math.round(result.requests.average),
+    p50Ms: result.latency.p50,
+    p99Ms: result.latency.p99,
+    non2xx: result.non2xx,
+    errors: result.errors + result.timeouts,
+    requests: result.requests.total,
+  };
+}
+
+/** Train into a temp dir when no model is at MODEL_DIR / artifacts (fresh machine). */
+async function modelDir(): Promise<string> {
+  const dir = path.resolve(repoRoot, process.env.MODEL_DIR ?? 'artifacts');
+  if (existsSync(path.join(dir, 'model.onnx')) && existsSync(path.join(dir, 'model.json'))) return dir;
+  const out = mkdtempSync(path.join(os.tmpdir(), 'hd-bench-model-'));
+  log(`no model in ${dir}; training one into ${out}`);
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/train/cli.ts', '--data', clevelandFile, '--out', out, '--no-track'], {
+    cwd: repoRoot,
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+  if (code !== 0) throw new Error(`training failed (exit ${code})`);
+  return out;
+}
+
+async function main(): Promise<void> {
+  const rows = parseUciText(clevelandFile, readFileSync(clevelandFile, 'utf8'), FEATURES).rows;
+  const patient = (row: number[]) => Object.fromEntries(FEATURES.flatMap((f, j) => (Number.isNaN(row[j]!) ? [] : [[f.name, row[j]!]])));
+  const single = JSON.stringify(patient(rows[0]!));
+  const batch = JSON.stringify({ instances: Array.from({ length: BATCH_SIZE }, (_, i) => patient(rows[i % rows.length]!)) });
+  const dir = await modelDir();
+  const logLevel = process.env.LOG_LEVEL ?? 'info';
+  const env = { LOG_LEVEL: logLevel };
+
+  log(`baseline: empty Fastify route, ${CONNECTIONS} connections, ${DURATION_S} s`);
+  const empty = await startServer([fileURLToPath(import.meta.url), '--serve-empty'], env);
+  let baseline: Load;
+  try {
+    await load(empty.url, single, CONNECTIONS, WARMUP_S);
+    baseline = await load(empty.url, single, CONNECTIONS, DURATION_S);
+  } finally {
+    await empty.stop();
+  }
+
+  const profDir = path.join(repoRoot, 'bench-results');
+  const profArgs =
+    process.env.BENCH_CPU_PROF === '1' ? (mkdirSync(profDir, { recursive: true }), ['--cpu-prof', `--cpu-prof-dir=${profDir}`]) : [];
+  log(`predict: real API (model ${dir}), ${CONNECTIONS} connections, ${DURATION_S} s`);
+  const api = await startServer([...profArgs, 'src/api/server.ts'], { ...env, MODEL_DIR: dir, MAX_BATCH_SIZE: String(BATCH_SIZE) });
+  let predict: Load;
+  let batched: Load;
+  try {
+    await load(api.url, single, CONNECTIONS, WARMUP_S);
+    predict = await load(api.url, single, CONNECTIONS, DURATION_S);
+    log(`batch: ${BATCH_SIZE}-row batches, ${BATCH_CONNECTIONS} connections, ${DURATION_S} s`);
+    await load(api.url, batch, BATCH_CONNECTIONS, WARMUP_S);
+    batched = await load(api.url, batch, BATCH_CONNECTIONS, DURATION_S);
+  } finally {
+    await api.stop();
+  }
+
+  const ratio = Math.round((predict.rps / baseline.rps) * 1000) / 1000;
+  const line = {
+    bench: 'api',
+    connections: CONNECTIONS,
+    durationSeconds: DURATION_S,
+    logLevel,
+    baseline,
+    predict,
+    ratio,
+    targets: { ratio: 0.7, predictP99Ms: 10 },
+    meetsTargets: { ratio: ratio >= 0.7, predictP99: predict.p99Ms < 10 },
+    batch: { batchSize: BATCH_SIZE, connections: BATCH_CONNECTIONS, rowsPerSecond: batched.rps * BATCH_SIZE, ...batched },
+    machine: { cpus: os.cpus().length, node: process.version },
+  };
+  process.stdout.write(`${JSON.stringify(line)}\n`);
+}
+
+const serveIndex = process.argv.indexOf('--serve-empty');
+if (serveIndex >= 0) {
+  await serveEmpty(Number(process.env.PORT));
+} else {
+  await main();
+}
