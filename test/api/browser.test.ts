@@ -60,9 +60,9 @@ describe.runIf(available)('prediction page in Chromium', () => {
     });
     page = await browser.newPage({ viewport: { width: 1100, height: 900 } });
     // CSP violations and script errors show up here; the page must have none.
-    // (Chromium also logs every 4xx fetch as "Failed to load resource"; the 400 the error test provokes is expected.)
+    // (Chromium also logs every 4xx fetch as "Failed to load resource"; the 400 and 401 the tests provoke are expected.)
     page.on('console', (m: ConsoleMessage) => {
-      if (m.type() === 'error' && !m.text().includes('status of 400')) consoleErrors.push(m.text());
+      if (m.type() === 'error' && !/status of 40[01]/.test(m.text())) consoleErrors.push(m.text());
     });
     page.on('pageerror', (e) => consoleErrors.push(e.message));
   });
@@ -133,5 +133,25 @@ describe.runIf(available)('prediction page in Chromium', () => {
     expect(await page.locator('#result-body').isVisible()).toBe(false);
     await page.screenshot({ path: path.join(screenshots, 'page-error.png'), fullPage: true });
     expect(consoleErrors).toEqual([]);
+  });
+
+  it('asks for the API key when the server requires one, and sends it as x-api-key', async () => {
+    const key = 'page-test-key-0123456789';
+    const secured = await startApp({ API_KEYS: key });
+    try {
+      await page.goto(`${secured.url}/`);
+      await fill(page, clevelandPatient());
+      await page.locator('#submit').click();
+      const message = page.locator('#result-error');
+      await message.waitFor({ state: 'visible' });
+      expect(await message.textContent()).toMatch(/API key/);
+      await page.locator('summary').click();
+      await page.locator('#api-key').fill(key);
+      await page.locator('#submit').click();
+      await page.locator('#result-body').waitFor({ state: 'visible' });
+      expect(await message.isVisible()).toBe(false);
+    } finally {
+      await secured.close();
+    }
   });
 });

@@ -145,6 +145,13 @@ describe('input drift through the API', () => {
     expect(gauge(metrics, 'hd_drift_psi', '{feature="trestbps"}')).toBeCloseTo(drift.features.trestbps!.psi, 6);
   });
 
+  it('documents /drift/status in the OpenAPI document (and keeps the page out of it)', async () => {
+    api = await startApp();
+    const doc = (await (await fetch(`${api.url}/docs/json`)).json()) as { paths: Record<string, { get?: { tags?: string[] } }> };
+    expect(doc.paths['/drift/status']?.get?.tags).toEqual(['monitoring']);
+    expect(doc.paths['/']).toBeUndefined();
+  });
+
   it('reports insufficient data (status ok) before the window holds enough rows', async () => {
     api = await startApp();
     await send(api, rowsOf(hungarianFile).slice(0, 10));
