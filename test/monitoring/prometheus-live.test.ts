@@ -85,6 +85,7 @@ describe.runIf(havePrometheus)('real Prometheus scraping the real API on 127.0.0
   let apiUrl = '';
   let promUrl = '';
   let apiLog = '';
+  const predictStatuses: number[] = [];
   let modelDir = path.join(repoRoot, 'artifacts');
   let promLog = '';
 
@@ -135,7 +136,12 @@ describe.runIf(havePrometheus)('real Prometheus scraping the real API on 127.0.0
     const patient = firstClevelandPatient();
     for (let i = 0; i < 3; i++) {
       await fetch(`${apiUrl}/health`);
-      await fetch(`${apiUrl}/predict`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(patient) });
+      const response = await fetch(`${apiUrl}/predict`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(patient),
+      });
+      predictStatuses.push(response.status);
     }
 
     // The shipped config, pointed at this API, scraping every second.
@@ -205,6 +211,13 @@ describe.runIf(havePrometheus)('real Prometheus scraping the real API on 127.0.0
     const requests = await series('hd_http_requests_total{job="heart-disease-api",route="/health",status_code="200"}');
     expect(Number(requests[0]!.value[1])).toBeGreaterThanOrEqual(3);
     expect(requests[0]!.metric.method).toBe('GET');
+  });
+
+  it('counts the predictions made through /predict by label', async () => {
+    expect(predictStatuses).toEqual([200, 200, 200]);
+    const byLabel = await series('sum by (label) (hd_predictions_total{job="heart-disease-api"})');
+    expect(byLabel.every((s) => ['0', '1'].includes(s.metric.label!))).toBe(true);
+    expect(byLabel.reduce((sum, s) => sum + Number(s.value[1]), 0)).toBe(3);
   });
 
   it('loads the alert rules and evaluates them without errors; the recording rules produce series', async () => {
