@@ -7,9 +7,15 @@ export interface RunningContainer {
   baseUrl: string;
 }
 
+/** Marks every container the smoke test starts, so one left behind by a killed run is easy to find and remove:
+ *  docker rm -f $(docker ps -aq --filter label=dev.heart-disease-mlops.smoke) */
+export const SMOKE_LABEL = 'dev.heart-disease-mlops.smoke=1';
+
 /** `docker run -d` with the API port published on a random 127.0.0.1 port (never on all interfaces). */
 export async function startContainer(image: string, extraArgs: readonly string[] = []): Promise<RunningContainer> {
-  const id = (await dockerChecked(['run', '-d', '--publish', `127.0.0.1::${CONTAINER_PORT}`, ...extraArgs, image])).trim();
+  const id = (
+    await dockerChecked(['run', '-d', '--label', SMOKE_LABEL, '--publish', `127.0.0.1::${CONTAINER_PORT}`, ...extraArgs, image])
+  ).trim();
   const mapping = (await dockerChecked(['port', id, `${CONTAINER_PORT}/tcp`])).trim().split('\n')[0] ?? '';
   const port = Number(mapping.split(':').pop());
   if (!Number.isInteger(port) || port <= 0) throw new Error(`cannot read the published port of ${id}: '${mapping}'`);

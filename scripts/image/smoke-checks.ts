@@ -6,6 +6,7 @@ import { chmodSync, copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSy
 import os from 'node:os';
 import path from 'node:path';
 import {
+  SMOKE_LABEL,
   containerLogs,
   removeContainer,
   startContainer,
@@ -18,7 +19,7 @@ import { MAX_IMAGE_BYTES, MODEL_VERSION_LABEL, STOP_GRACE_S, readModelCard, repo
 import { firstClevelandPatient, localPrediction, type KnownPatient, type Prediction } from './local-model.js';
 import { httpText } from './http.js';
 import { auditProductionDependencies } from './npm-audit.js';
-import { docker, dockerChecked, median, runProcess } from './process.js';
+import { dockerChecked, median, runProcess } from './process.js';
 import { findSecretLikePaths, npmrcHasCredentials, secretLikeEnv } from './secret-scan.js';
 
 export type CheckStatus = 'PASS' | 'FAIL' | 'UNAVAILABLE';
@@ -146,7 +147,7 @@ async function inspectImage(image: string): Promise<ImageInspect> {
 
 /** Every file path in the image, read from an exported (never started) container. */
 async function imageFileListing(image: string): Promise<{ paths: string[]; read: (p: string) => Promise<string> }> {
-  const id = (await dockerChecked(['create', image])).trim();
+  const id = (await dockerChecked(['create', '--label', SMOKE_LABEL, image])).trim();
   try {
     const list = await runProcess('bash', ['-o', 'pipefail', '-c', `docker export ${id} | tar -t`], { timeoutMs: 120_000 });
     if (list.code !== 0) throw new Error(`docker export | tar -t failed: ${list.stderr.trim()}`);
@@ -177,7 +178,7 @@ export async function scanImageForSecrets(image: string): Promise<{ files: numbe
 
 /** The model card baked into the image, read from a never-started container. */
 async function readBakedModelCard(image: string): Promise<{ modelVersion?: string }> {
-  const id = (await dockerChecked(['create', image])).trim();
+  const id = (await dockerChecked(['create', '--label', SMOKE_LABEL, image])).trim();
   try {
     const out = await runProcess('bash', ['-o', 'pipefail', '-c', `docker cp ${id}:/app/artifacts/model.json - | tar -xO`]);
     if (out.code !== 0) throw new CheckFailure(`cannot read /app/artifacts/model.json from the image: ${out.stderr.trim()}`);
@@ -389,9 +390,4 @@ export async function runSmoke(options: SmokeOptions): Promise<SmokeReport> {
     startToReadyMs,
     verdict: results.some((r) => r.status === 'FAIL') ? 'FAIL' : 'PASS',
   };
-}
-
-export async function removeImageContainers(image: string): Promise<void> {
-  const ids = (await docker(['ps', '-aq', '--filter', `ancestor=${image}`])).stdout.split('\n').filter(Boolean);
-  for (const id of ids) await removeContainer(id);
 }
