@@ -52,6 +52,19 @@ interface Track {
   missingBin: number;
 }
 
+/** Why a reference cannot be used (bins and shares disagree, quantiles unsorted), or null. */
+function referenceProblem(ref: FeatureReference): string | null {
+  const valueBins = ref.kind === 'numeric' ? ref.edges.length + 1 : ref.codes.length;
+  if (ref.proportions.length !== valueBins) return `${ref.proportions.length} proportions for ${valueBins} bins`;
+  if (!(ref.count > 0) || !(ref.missingProportion >= 0 && ref.missingProportion <= 1)) return 'count or missingProportion out of range';
+  if (ref.kind === 'numeric') {
+    const sorted = (xs: readonly number[]) => xs.every((v, i) => Number.isFinite(v) && (i === 0 || v >= xs[i - 1]!));
+    if (!sorted(ref.edges)) return 'edges are not ascending finite numbers';
+    if (ref.quantiles.length < 2 || !sorted(ref.quantiles)) return 'quantiles are not an ascending list of at least 2 numbers';
+  }
+  return null;
+}
+
 /**
  * Sliding window of recent inputs compared with the training reference. `observe` is O(features) per row: rows live
  * in a ring buffer and per-feature bin counts are updated incrementally (the evicted row is subtracted). `status()`
@@ -83,6 +96,8 @@ export class DriftMonitor {
       if (ref.kind !== expectedKind)
         throw new Error(`DriftMonitor: reference for "${feature.name}" is ${ref.kind}, schema says ${expectedKind}`);
       const k = binCount(ref);
+      const problem = referenceProblem(ref);
+      if (problem) throw new Error(`DriftMonitor: reference for "${feature.name}" in model.json is malformed: ${problem}`);
       return {
         name: feature.name,
         reference: ref,

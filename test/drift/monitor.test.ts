@@ -95,5 +95,11 @@ describe('DriftMonitor', () => {
     expect(() => new DriftMonitor({ x: reference.x! }, features)).toThrow(/no reference distribution for feature "c"/);
     expect(() => new DriftMonitor({ x: reference.c!, c: reference.c! }, features)).toThrow(/categorical, schema says numeric/);
     expect(() => new DriftMonitor(reference, features, { windowSize: 0 })).toThrow(/windowSize/);
+    const x = reference.x!;
+    if (x.kind !== 'numeric') throw new Error('x should be numeric');
+    expect(() => new DriftMonitor({ ...reference, x: { ...x, proportions: x.proportions.slice(1) } }, features)).toThrow(
+      /"x".*malformed: \d+ proportions/,
+    );
+    expect(() => new DriftMonitor({ ...reference, x: { ...x, quantiles: [...x.quantiles].reverse() } }, features)).toThrow(/quantiles/);
   });
 });
