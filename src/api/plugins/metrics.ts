@@ -76,33 +76,39 @@ export default fp(
     predictions.inc({ label: '0' }, 0);
     predictions.inc({ label: '1' }, 0);
 
-    const psi = new Gauge({
+    // Drift gauges read the monitor at scrape time (no timers); each gauge collects for itself because prom-client
+    // serialises metrics in registration order, so one gauge filling another would show the previous scrape.
+    new Gauge({
       name: 'hd_drift_psi',
       help: 'Population stability index of recent inputs vs the training reference',
       labelNames: ['feature'] as const,
       registers: [registry],
+      collect() {
+        this.reset();
+        for (const [feature, stats] of Object.entries(opts.driftSnapshot()?.features ?? {})) {
+          if (Number.isFinite(stats.psi)) this.set({ feature }, stats.psi);
+        }
+      },
     });
-    const ks = new Gauge({
+    new Gauge({
       name: 'hd_drift_ks',
       help: 'Kolmogorov-Smirnov statistic of recent numeric inputs vs the training reference',
       labelNames: ['feature'] as const,
       registers: [registry],
+      collect() {
+        this.reset();
+        for (const [feature, stats] of Object.entries(opts.driftSnapshot()?.features ?? {})) {
+          if (typeof stats.ks === 'number' && Number.isFinite(stats.ks)) this.set({ feature }, stats.ks);
+        }
+      },
     });
     new Gauge({
       name: 'hd_drift_status',
       help: 'Overall drift status: 0 ok, 1 warning, 2 drift',
       registers: [registry],
       collect() {
-        // Read the monitor at scrape time: the gauges always show the current window, no timers needed.
         const snapshot = opts.driftSnapshot();
-        psi.reset();
-        ks.reset();
-        if (!snapshot) return;
-        this.set(DRIFT_STATUS_VALUE[snapshot.status]);
-        for (const [feature, stats] of Object.entries(snapshot.features)) {
-          if (Number.isFinite(stats.psi)) psi.set({ feature }, stats.psi);
-          if (typeof stats.ks === 'number' && Number.isFinite(stats.ks)) ks.set({ feature }, stats.ks);
-        }
+        if (snapshot) this.set(DRIFT_STATUS_VALUE[snapshot.status]);
       },
     });
 

@@ -14,6 +14,12 @@ import type { ApiConfig } from '../config.js';
  *   is off by default: a server at full throughput is ~100 % utilised without queueing, so it is no overload signal.
  * - rate-limit: only when RATE_LIMIT_MAX is set (requests per minute per client IP).
  */
+class OverloadedError extends Error {
+  readonly statusCode = 503;
+}
+
+const UNSHED_ROUTES = new Set(['/health', '/ready', '/metrics', '/v2/health/live', '/v2/health/ready']);
+
 export default fp(
   async function security(app: FastifyInstance, config: ApiConfig) {
     await app.register(helmet, {
@@ -36,13 +42,23 @@ export default fp(
       strictTransportSecurity: false,
     });
 
+    const retryAfter = config.underPressure.retryAfterSeconds;
     await app.register(underPressure, {
+      // Probes and scrapes are never shed: a liveness probe failing under load would get the pod killed
+      // exactly when it is busiest, and metrics are what shows the overload.
+      pressureHandler: (request, reply, type, value) => {
+        if (UNSHED_ROUTES.has(request.routeOptions.url ?? '')) return;
+        reply.header('retry-after', retryAfter);
+        // A rejected promise hands the error to the app's error handler (503 keeps its message).
+        return Promise.reject(
+          new OverloadedError(`server is overloaded (${type} ${Math.round(Number(value))}); retry after ${retryAfter} s`),
+        );
+      },
       maxEventLoopDelay: config.underPressure.maxEventLoopDelayMs,
       ...(config.underPressure.maxEventLoopUtilization !== null && {
         maxEventLoopUtilization: config.underPressure.maxEventLoopUtilization,
       }),
-      retryAfter: config.underPressure.retryAfterSeconds,
-      message: 'server is overloaded (event loop saturated); retry later',
+      retryAfter,
     });
 
     if (config.rateLimitMax !== null) {

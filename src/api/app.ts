@@ -1,0 +1,140 @@
+import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import type { IncomingMessage } from 'node:http';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import Fastify, { LogController, type FastifyInstance } from 'fastify';
+import type { DestinationStream } from 'pino';
+import type { ApiConfig } from './config.js';
+import { DriftHolder } from './drift.js';
+import { ModelService, type ReloadResult } from './model/service.js';
+import auth from './plugins/auth.js';
+import errorHandler from './plugins/error-handler.js';
+import jsonParser from './plugins/json-parser.js';
+import metrics from './plugins/metrics.js';
+import security from './plugins/security.js';
+import docs from './plugins/swagger.js';
+import driftRoutes from './routes/drift.js';
+import healthRoutes from './routes/health.js';
+import metricsRoutes from './routes/metrics.js';
+import modelRoutes from './routes/model.js';
+import predictRoutes from './routes/predict.js';
+import uiRoutes from './routes/ui.js';
+import v2Routes from './routes/v2.js';
+import { batchSchema, errorSchema, patientSchema, predictionSchema } from './schemas/patient.js';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    modelService: ModelService;
+    drift: DriftHolder;
+    lifecycle: { draining: boolean };
+    /** Re-read MODEL_DIR and swap models atomically (SIGHUP); logs and counts the result. */
+    reloadModel: () => Promise<ReloadResult>;
+  }
+}
+
+function packageVersion(): string {
+  const here = path.dirname(fileURLToPath(import.meta.url));
+  for (const candidate of ['../../package.json', '../../../package.json']) {
+    try {
+      return (JSON.parse(readFileSync(path.resolve(here, candidate), 'utf8')) as { version: string }).version;
+    } catch {
+      // next layout (src/ via tsx or dist/)
+    }
+  }
+  return '0.0.0';
+}
+
+/** Honour a client's x-request-id when it is a sane token (no log injection); otherwise mint a UUID. */
+export function requestId(req: IncomingMessage): string {
+  const incoming = req.headers['x-request-id'];
+  return typeof incoming === 'string' && /^[\w.:-]{1,128}$/.test(incoming) ? incoming : randomUUID();
+}
+
+/**
+ * Build the API (not listening): loads the model from config.modelDir (throws if it cannot be served), then
+ * registers plugins and routes. Tests call this with `loadConfig({...})` and use inject() or listen({ port: 0 }).
+ */
+export interface BuildOptions {
+  /** Where JSON log lines go (default stdout); tests pass a stream to read them. */
+  logStream?: DestinationStream;
+}
+
+export async function buildApp(config: ApiConfig, options: BuildOptions = {}): Promise<FastifyInstance> {
+  const modelService = new ModelService(path.resolve(config.modelDir));
+  const model = await modelService.load();
+  const drift = new DriftHolder(config.driftWindowSize, model.card);
+
+  const app = Fastify({
+    logger: {
+      level: config.logLevel,
+      // Patient data never reaches the logs: bodies are not logged, and credentials are redacted.
+      redact: ['req.headers.authorization', 'req.headers["x-api-key"]'],
+      ...(options.logStream && { stream: options.logStream }),
+    },
+    genReqId: requestId,
+    logController: new LogController({ requestIdLogLabel: 'requestId' }),
+    bodyLimit: config.bodyLimitBytes,
+    // Keep serving requests that arrive on open connections while closing (with Connection: close), so a client
+    // never sees a 503 for a request the server accepted during graceful shutdown.
+    return503OnClosing: false,
+    ajv: {
+      // Strict input: no type coercion ("63" is not 63), unknown fields rejected (not silently removed), and
+      // every problem reported at once.
+      customOptions: { coerceTypes: false, removeAdditional: false, allErrors: true, useDefaults: false },
+    },
+  });
+
+  // JSON only: a text/plain body is answered 415 rather than parsed into a string.
+  app.removeContentTypeParser('text/plain');
+  app.decorate('modelService', modelService);
+  app.decorate('drift', drift);
+  app.decorate('lifecycle', { draining: false });
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+    // While draining, tell keep-alive clients to stop reusing this connection, so none is idle (and closed under
+    // a client about to send) when the listener shuts.
+    if (app.lifecycle.draining) reply.header('connection', 'close');
+  });
+  app.addHook('onClose', async () => {
+    await modelService.close();
+  });
+
+  await app.register(errorHandler, { bodyLimit: config.bodyLimitBytes });
+  await app.register(jsonParser);
+  await app.register(metrics, { driftSnapshot: () => drift.snapshot() });
+  app.metrics.setModel(model.version, model.card.selectedModel);
+  await app.register(auth, { apiKeys: config.apiKeys });
+  await app.register(security, config);
+
+  app.decorate('reloadModel', async () => {
+    const result = await modelService.reload();
+    if (result.ok) {
+      const next = modelService.current!;
+      drift.reset(next.card);
+      app.metrics.setModel(next.version, next.card.selectedModel);
+      app.metrics.recordReload('success');
+      app.log.info({ previousVersion: result.previousVersion, version: result.version }, 'model reloaded');
+    } else {
+      app.metrics.recordReload('failure');
+      app.log.error({ error: result.error, keptVersion: result.version }, 'model reload refused; still serving the previous model');
+    }
+    return result;
+  });
+
+  const version = packageVersion();
+  await app.register(docs, { version });
+  app.addSchema(patientSchema);
+  app.addSchema(batchSchema(config.maxBatchSize));
+  app.addSchema(predictionSchema);
+  app.addSchema(errorSchema);
+
+  await app.register(healthRoutes);
+  await app.register(modelRoutes);
+  await app.register(metricsRoutes);
+  await app.register(predictRoutes, { logPatientData: config.logPatientData });
+  await app.register(v2Routes, { maxBatchSize: config.maxBatchSize, serverVersion: version });
+  await app.register(driftRoutes, { getMonitor: () => drift.monitor });
+  await app.register(uiRoutes);
+  return app;
+}

@@ -1,0 +1,60 @@
+/**
+ * Entry point: `npm start` (node dist/api/server.js) or `npm run dev` (tsx src/api/server.ts).
+ * Reads and validates the environment, serves the model, and handles signals:
+ *   SIGTERM/SIGINT → /ready answers 503 at once, after SHUTDOWN_DELAY_MS the listener closes, in-flight requests
+ *                    finish, exit 0; if that takes longer than SHUTDOWN_GRACE_MS, exit 1 (close-with-grace).
+ *   SIGHUP         → reload the model from MODEL_DIR (atomic swap; a broken model is refused, the old one serves on).
+ */
+import closeWithGrace from 'close-with-grace';
+import { buildApp } from './app.js';
+import { ConfigError, ENV_VARIABLES, loadConfig } from './config.js';
+
+async function main(): Promise<void> {
+  let config;
+  try {
+    config = loadConfig(process.env);
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      console.error(
+        `${error.message}\n\nEnvironment variables:\n${Object.entries(ENV_VARIABLES)
+          .map(([k, v]) => `  ${k}: ${v}`)
+          .join('\n')}`,
+      );
+      process.exit(2);
+    }
+    throw error;
+  }
+
+  let app;
+  try {
+    app = await buildApp(config);
+  } catch (error) {
+    console.error(JSON.stringify({ level: 'fatal', msg: `cannot start: ${(error as Error).message}`, modelDir: config.modelDir }));
+    process.exit(1);
+  }
+
+  closeWithGrace(
+    {
+      delay: config.shutdownGraceMs,
+      skip: ['SIGHUP'],
+      logger: { error: (message: unknown) => app.log.error({ message }, 'graceful shutdown') },
+    },
+    async ({ signal, err }) => {
+      if (err) app.log.error({ err }, 'shutting down after an error');
+      app.lifecycle.draining = true;
+      app.log.info({ signal, graceMs: config.shutdownGraceMs, delayMs: config.shutdownDelayMs }, 'shutting down: /ready now answers 503');
+      if (config.shutdownDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, config.shutdownDelayMs));
+      await app.close();
+      app.log.info('closed');
+    },
+  );
+
+  process.on('SIGHUP', () => {
+    app.log.info('SIGHUP: reloading the model');
+    void app.reloadModel();
+  });
+
+  await app.listen({ host: config.host, port: config.port });
+}
+
+await main();

@@ -1,0 +1,64 @@
+import type { FastifyInstance } from 'fastify';
+import { buildApp } from '../../../src/api/app.js';
+import { loadConfig } from '../../../src/api/config.js';
+import { testModelDir } from './model.js';
+import type { ApiBody } from './types.js';
+
+export interface RunningApp {
+  app: FastifyInstance;
+  /** http://127.0.0.1:<port> */
+  url: string;
+  close: () => Promise<void>;
+}
+
+/**
+ * Build the real app on the test model (env overrides allowed) and listen on 127.0.0.1 on a free port.
+ * Load shedding is set to 30 s of event-loop delay by default here: the app shares its event loop with the test
+ * runner, whose module transforms can stall it on a busy CI machine; pressure.test.ts tests shedding explicitly.
+ */
+export async function startApp(env: Record<string, string> = {}): Promise<RunningApp> {
+  const app = await buildApp(
+    loadConfig({ MODEL_DIR: testModelDir(), LOG_LEVEL: 'silent', UNDER_PRESSURE_MAX_EVENT_LOOP_DELAY_MS: '30000', ...env }),
+  );
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  const address = app.server.address();
+  if (address === null || typeof address === 'string') throw new Error('no TCP address');
+  return { app, url: `http://127.0.0.1:${address.port}`, close: () => app.close() };
+}
+
+/** Cleveland row 1 in API form. */
+export const PATIENT = {
+  age: 63,
+  sex: 1,
+  cp: 1,
+  trestbps: 145,
+  chol: 233,
+  fbs: 1,
+  restecg: 2,
+  thalach: 150,
+  exang: 0,
+  oldpeak: 2.3,
+  slope: 3,
+  ca: 0,
+  thal: 6,
+};
+
+export async function postJson(
+  url: string,
+  body: unknown,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; body: ApiBody; headers: Headers }> {
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  });
+  const text = await res.text();
+  let parsed: unknown = text;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    // keep the text
+  }
+  return { status: res.status, body: parsed as ApiBody, headers: res.headers };
+}
