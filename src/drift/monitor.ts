@@ -127,7 +127,7 @@ export class DriftMonitor {
         if (evicting) track.counts[this.bins[base + j]!]!--;
         const value = row[j];
         const v = value === undefined || !Number.isFinite(value) ? Number.NaN : value;
-        const bin = binOf(track.reference, v);
+        const bin = Number.isNaN(v) ? track.missingBin : binOf(track.reference, v);
         this.values[base + j] = v;
         this.bins[base + j] = bin;
         track.counts[bin]!++;
@@ -183,13 +183,15 @@ export class DriftMonitor {
   }
 
   /** Present values of feature j in the window, ascending. */
-  private columnValues(j: number): number[] {
+  private columnValues(j: number): Float64Array {
+    // Typed-array sort is native and numeric: about 10x faster than Array#sort with a comparator.
     const width = this.tracks.length;
-    const out: number[] = [];
+    const out = new Float64Array(this.filled);
+    let n = 0;
     for (let r = 0; r < this.filled; r++) {
       const v = this.values[r * width + j]!;
-      if (!Number.isNaN(v)) out.push(v);
+      if (!Number.isNaN(v)) out[n++] = v;
     }
-    return out.sort((a, b) => a - b);
+    return out.subarray(0, n).sort();
   }
 }

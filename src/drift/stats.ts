@@ -113,8 +113,19 @@ export function normalQuantile(p: number): number {
 
 /** Upper chi-square quantile χ²(df) at 1 − alpha, Wilson–Hilferty (within ~3 % for df ≤ 3, < 1 % above;
  * it errs high at small df, i.e. towards fewer alarms). */
+const chiSquareMemo = new Map<string, number>();
+
 export function chiSquareCritical(df: number, alpha: number): number {
   if (df < 1) return Number.POSITIVE_INFINITY;
+  const key = `${df}:${alpha}`;
+  const known = chiSquareMemo.get(key);
+  if (known !== undefined) return known;
+  const value = wilsonHilferty(df, alpha);
+  chiSquareMemo.set(key, value);
+  return value;
+}
+
+function wilsonHilferty(df: number, alpha: number): number {
   const z = normalQuantile(1 - alpha);
   const h = 2 / (9 * df);
   return df * Math.pow(1 - h + z * Math.sqrt(h), 3);
@@ -171,7 +182,7 @@ export function referenceCdf(quantiles: readonly number[], x: number, side: 'rig
  * CDF. F_n is a step function and F is monotone, so the supremum is reached at the sample points, taking left and
  * right limits of both functions there.
  */
-export function ksStatistic(sortedValues: readonly number[], quantiles: readonly number[]): number {
+export function ksStatistic(sortedValues: ArrayLike<number>, quantiles: readonly number[]): number {
   const n = sortedValues.length;
   if (n === 0) return Number.NaN;
   let d = 0;
