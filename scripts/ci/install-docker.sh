@@ -17,6 +17,7 @@ fi
 start=$(date +%s)
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -q
-apt-get install -y -q --no-install-recommends "${missing[@]}"
+# With recommends, as tested here: debootstrap recommends the archive keyring and gnupg it verifies Release with.
+apt-get install -y -q "${missing[@]}"
 echo "installed ${missing[*]} in $(( $(date +%s) - start )) s"
 dockerd --version
