@@ -22,7 +22,11 @@ export interface ServerProcess {
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null; at: number }>;
 }
 
-/** The real entry point (src/api/server.ts) as a child process on 127.0.0.1; resolves once /ready answers 200. */
+/**
+ * The real entry point (src/api/server.ts) as a child process on 127.0.0.1; resolves once /ready answers 200 and a
+ * sheddable route (/model) does too: on a busy machine the start-up work (tsx transforms, schema compilation) can
+ * stall the first load-shedding sample, and tests should start from steady state.
+ */
 export async function startServerProcess(env: Record<string, string>): Promise<ServerProcess> {
   const port = await freePort();
   const child = spawn(process.execPath, ['--import', 'tsx', path.join(repoRoot, 'src/api/server.ts')], {
@@ -42,7 +46,9 @@ export async function startServerProcess(env: Record<string, string>): Promise<S
   void exited.then(() => (done = true));
   while (Date.now() < deadline && !done) {
     try {
-      if ((await fetch(`${url}/ready`)).status === 200) return { child, url, output: () => output, exited };
+      if ((await fetch(`${url}/ready`)).status === 200 && (await fetch(`${url}/model`)).status === 200) {
+        return { child, url, output: () => output, exited };
+      }
     } catch {
       // not listening yet
     }
