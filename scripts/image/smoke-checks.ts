@@ -223,6 +223,29 @@ export async function measureStartToReady(image: string, runs: number): Promise<
   return samples;
 }
 
+/** The HTTP checks every smoke run makes against a ready API: the same for a local container and a Dagger service. */
+async function endpointChecks(results: CheckResult[], baseUrl: string, patient: KnownPatient, expected: Prediction, modelVersion: string) {
+  await check(results, 'health', async () => {
+    const res = await http(`${baseUrl}/health`);
+    if (res.status !== 200) throw new CheckFailure(`/health answered ${res.status}: ${res.text.slice(0, 200)}`);
+    return { detail: `/health 200 ${res.text.slice(0, 60)}` };
+  });
+  await check(results, 'predict-known-patient', async () => comparePrediction(await predictOverHttp(baseUrl, patient), expected));
+  await check(results, 'metrics-model-info', async () => {
+    const res = await http(`${baseUrl}/metrics`);
+    const line = res.text.split('\n').find((l) => l.startsWith('hd_model_info'));
+    if (res.status !== 200 || !line) throw new CheckFailure(`/metrics answered ${res.status} without hd_model_info`);
+    if (!line.includes(modelVersion)) throw new CheckFailure(`hd_model_info does not name model ${modelVersion}: ${line}`);
+    return { detail: line.slice(0, 100), observed: { line } };
+  });
+  await check(results, 'drift-status', async () => {
+    const res = await http(`${baseUrl}/drift/status`);
+    if (res.status !== 200) throw new CheckFailure(`/drift/status answered ${res.status}: ${res.text.slice(0, 200)}`);
+    parseJson(res.text, '/drift/status');
+    return { detail: `/drift/status 200 ${res.text.slice(0, 60)}` };
+  });
+}
+
 export async function runSmoke(options: SmokeOptions): Promise<SmokeReport> {
   const log = options.log ?? (() => undefined);
   const results: CheckResult[] = [];
@@ -281,27 +304,7 @@ export async function runSmoke(options: SmokeOptions): Promise<SmokeReport> {
       return { detail: `/ready 200 after ${Math.round(ms)} ms`, observed: { ms } };
     });
     if (ready.status === 'PASS') {
-      await check(results, 'health', async () => {
-        const res = await http(`${container.baseUrl}/health`);
-        if (res.status !== 200) throw new CheckFailure(`/health answered ${res.status}: ${res.text.slice(0, 200)}`);
-        return { detail: `/health 200 ${res.text.slice(0, 60)}` };
-      });
-      await check(results, 'predict-known-patient', async () =>
-        comparePrediction(await predictOverHttp(container.baseUrl, patient), expected),
-      );
-      await check(results, 'metrics-model-info', async () => {
-        const res = await http(`${container.baseUrl}/metrics`);
-        const line = res.text.split('\n').find((l) => l.startsWith('hd_model_info'));
-        if (res.status !== 200 || !line) throw new CheckFailure(`/metrics answered ${res.status} without hd_model_info`);
-        if (!line.includes(card.modelVersion)) throw new CheckFailure(`hd_model_info does not name model ${card.modelVersion}: ${line}`);
-        return { detail: line.slice(0, 100), observed: { line } };
-      });
-      await check(results, 'drift-status', async () => {
-        const res = await http(`${container.baseUrl}/drift/status`);
-        if (res.status !== 200) throw new CheckFailure(`/drift/status answered ${res.status}: ${res.text.slice(0, 200)}`);
-        parseJson(res.text, '/drift/status');
-        return { detail: `/drift/status 200 ${res.text.slice(0, 60)}` };
-      });
+      await endpointChecks(results, container.baseUrl, patient, expected, card.modelVersion);
       await check(results, 'non-root-user', async () => {
         const uid = (await dockerChecked(['exec', container.id, 'id', '-u'])).trim();
         const observed = { configUser: info.Config.User ?? '', uid };
@@ -390,4 +393,39 @@ export async function runSmoke(options: SmokeOptions): Promise<SmokeReport> {
     startToReadyMs,
     verdict: results.some((r) => r.status === 'FAIL') ? 'FAIL' : 'PASS',
   };
+}
+
+/**
+ * Smoke checks against an API that is already running somewhere (SMOKE_BASE_URL, e.g. the Dagger `smoke-test`
+ * service `http://api:8000`): no Docker engine here, so only the HTTP checks, compared with the local model.
+ */
+export async function runHttpSmoke(options: {
+  baseUrl: string;
+  modelDir: string;
+  dataDir?: string;
+  readyTimeoutMs?: number;
+}): Promise<CheckResult[]> {
+  const results: CheckResult[] = [];
+  const baseUrl = options.baseUrl.replace(/\/+$/, '');
+  const card = readModelCard(options.modelDir);
+  const patient = firstClevelandPatient(options.dataDir);
+  const expected = await localPrediction(path.join(repoRoot, options.modelDir, 'model.onnx'), patient.vector);
+  const ready = await check(results, 'ready', async () => {
+    const started = performance.now();
+    const deadline = started + (options.readyTimeoutMs ?? 60_000);
+    let last = 'no answer';
+    while (performance.now() < deadline) {
+      try {
+        const res = await http(`${baseUrl}/ready`);
+        if (res.status === 200) return { detail: `/ready 200 after ${Math.round(performance.now() - started)} ms` };
+        last = `HTTP ${res.status}`;
+      } catch (err) {
+        last = (err as Error).message;
+      }
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    throw new CheckFailure(`${baseUrl}/ready not 200 within ${options.readyTimeoutMs ?? 60_000} ms (last: ${last})`);
+  });
+  if (ready.status === 'PASS') await endpointChecks(results, baseUrl, patient, expected, card.modelVersion);
+  return results;
 }

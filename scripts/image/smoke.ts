@@ -1,12 +1,13 @@
 /**
  * npm run image:smoke [-- --image heart-disease-api:latest] [--model-dir artifacts] [--timing-runs 5]
+ * With SMOKE_BASE_URL set (the Dagger smoke-test service), only the HTTP checks run, against that URL.
  * Runs the image smoke and security checks against a real Docker engine, prints PASS/FAIL per check, a verdict,
  * and one JSON line with the measurements (image size, start-to-ready median of N starts). Exit 1 on any FAIL.
  */
 import { parseArgs } from 'node:util';
 import { dockerEngineStatus } from './process.js';
 import { IMAGE_REPOSITORY } from './image-config.js';
-import { runSmoke } from './smoke-checks.js';
+import { runHttpSmoke, runSmoke } from './smoke-checks.js';
 
 const { values } = parseArgs({
   options: {
@@ -15,6 +16,18 @@ const { values } = parseArgs({
     'timing-runs': { type: 'string', default: '5' },
   },
 });
+
+const baseUrl = process.env.SMOKE_BASE_URL;
+if (baseUrl) {
+  const checks = await runHttpSmoke({ baseUrl, modelDir: values['model-dir']! }).catch((err: Error) => {
+    console.error(`image:smoke failed before the checks could run: ${err.message}`);
+    process.exit(1);
+  });
+  for (const c of checks) console.log(`${c.status.padEnd(11)} ${c.name}  ${c.detail}`);
+  const verdict = checks.every((c) => c.status !== 'FAIL') ? 'PASS' : 'FAIL';
+  console.log(`VERDICT: ${verdict} (HTTP checks against ${baseUrl})`);
+  process.exit(verdict === 'PASS' ? 0 : 1);
+}
 
 const engine = await dockerEngineStatus();
 if (!engine.available) {
