@@ -3,13 +3,13 @@
  * Not a test: nothing here asserts a time; the targets are printed beside the numbers.
  *
  * Same run, same setup for both servers: each is a child process started the same way (node + tsx loader, stdout to
- * /dev/null, the API's LOG_LEVEL for both), on 127.0.0.1, warmed up, then loaded by autocannon from this process:
+ * /dev/null, the same LOG_LEVEL for both), on 127.0.0.1, warmed up, then loaded by autocannon from this process:
  * - baseline: an empty Fastify POST route that parses the same JSON body and answers {};
  * - predict:  the real API (buildApp, model from MODEL_DIR or artifacts/, else trained into a temp dir), single row;
  * - batch:    the real API with { instances: [1,000 rows] } → rows/s.
  * Targets (issue): predict req/s >= 0.7 × baseline req/s, predict p99 < 10 ms, at 50 connections.
  *
- * Env: BENCH_DURATION_S (10), BENCH_CONNECTIONS (50), BENCH_BATCH_CONNECTIONS (4), MODEL_DIR,
+ * Env: BENCH_DURATION_S (10), BENCH_CONNECTIONS (50), BENCH_BATCH_CONNECTIONS (4), BENCH_LOG_LEVEL (warn), MODEL_DIR,
  * BENCH_CPU_PROF=1 (write a V8 CPU profile of the API process to bench-results/ for profiling).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -74,6 +74,8 @@ async function waitReady(url: string, child: ChildProcess, stderr: () => string)
 
 interface Server {
   url: string;
+  /** Throws with the server's stderr if it died (a crash must not pass as a slow run). */
+  assertAlive: () => void;
   stop: () => Promise<void>;
 }
 
@@ -91,6 +93,10 @@ async function startServer(args: string[], env: NodeJS.ProcessEnv): Promise<Serv
   await waitReady(url, child, () => err);
   return {
     url,
+    assertAlive: () => {
+      if (child.exitCode !== null || child.signalCode !== null)
+        throw new Error(`server ${args.join(' ')} died (${child.exitCode ?? child.signalCode}): ${err}`);
+    },
     stop: () =>
       new Promise((resolve) => {
         if (child.exitCode !== null) return resolve();
@@ -149,7 +155,9 @@ async function main(): Promise<void> {
   const single = JSON.stringify(patient(rows[0]!));
   const batch = JSON.stringify({ instances: Array.from({ length: BATCH_SIZE }, (_, i) => patient(rows[i % rows.length]!)) });
   const dir = await modelDir();
-  const logLevel = process.env.LOG_LEVEL ?? 'info';
+  // warn by default for both servers: at info Fastify writes two log lines per request, which measures pino
+  // rather than the route. Same level for both either way (BENCH_LOG_LEVEL=info to see the logging cost).
+  const logLevel = process.env.BENCH_LOG_LEVEL ?? 'warn';
   const env = { LOG_LEVEL: logLevel };
 
   log(`baseline: empty Fastify route, ${CONNECTIONS} connections, ${DURATION_S} s`);
@@ -158,6 +166,7 @@ async function main(): Promise<void> {
   try {
     await load(empty.url, single, CONNECTIONS, WARMUP_S);
     baseline = await load(empty.url, single, CONNECTIONS, DURATION_S);
+    empty.assertAlive();
   } finally {
     await empty.stop();
   }
@@ -172,9 +181,11 @@ async function main(): Promise<void> {
   try {
     await load(api.url, single, CONNECTIONS, WARMUP_S);
     predict = await load(api.url, single, CONNECTIONS, DURATION_S);
+    api.assertAlive();
     log(`batch: ${BATCH_SIZE}-row batches, ${BATCH_CONNECTIONS} connections, ${DURATION_S} s`);
     await load(api.url, batch, BATCH_CONNECTIONS, WARMUP_S);
     batched = await load(api.url, batch, BATCH_CONNECTIONS, DURATION_S);
+    api.assertAlive();
   } finally {
     await api.stop();
   }
