@@ -90,6 +90,7 @@ export function renderPage({ features, modelVersion }: PageOptions): string {
 </nav>
 </header>
 <main>
+<noscript><p class="error-summary">This page needs JavaScript to send the form and show the result. Without it, use the API directly: see the <a href="/docs">API documentation</a>.</p></noscript>
 <form id="predict-form" action="/predict" method="post" novalidate>
 <div id="form-errors" class="error-summary" role="alert" tabindex="-1" hidden></div>
 <fieldset>
