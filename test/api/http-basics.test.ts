@@ -81,6 +81,12 @@ describe('docs, headers and request ids', () => {
     expect(res.headers.get('content-security-policy')).toContain("script-src 'self'");
     expect(res.headers.get('x-content-type-options')).toBe('nosniff');
     expect(res.headers.get('x-powered-by')).toBeNull();
+    // The hot JSON routes carry a fixed, stricter set (no per-request helmet rebuild), on success and on errors.
+    for (const answer of [await postJson(`${server.url}/predict`, PATIENT), await postJson(`${server.url}/predict`, { age: 1 })]) {
+      expect(answer.headers.get('content-security-policy')).toBe("default-src 'none'; frame-ancestors 'none'");
+      expect(answer.headers.get('x-content-type-options')).toBe('nosniff');
+      expect(answer.headers.get('x-frame-options')).toBe('DENY');
+    }
   });
 
   it('x-request-id: generated on every answer (even errors), a sane incoming one is honoured, a hostile one replaced', async () => {

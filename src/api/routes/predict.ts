@@ -41,7 +41,8 @@ export default async function predictRoutes(app: FastifyInstance, opts: PredictR
   app.post<{ Body: PredictBody; Querystring: { explain?: string } }>(
     '/predict',
     {
-      onRequest: app.requireApiKey,
+      onRequest: [app.jsonApiHeaders, app.requireApiKey],
+      helmet: false,
       schema: {
         tags: ['prediction'],
         summary: 'Predict heart disease for one patient or a batch',

@@ -295,12 +295,12 @@ export default async function v2Routes(app: FastifyInstance, opts: V2RoutesOptio
   };
   app.post<{ Params: { name: string; version?: string }; Body: InferRequest }>(
     '/v2/models/:name/infer',
-    { onRequest: app.requireApiKey, schema: inferSchema },
+    { onRequest: [app.jsonApiHeaders, app.requireApiKey], helmet: false, schema: inferSchema },
     infer,
   );
   app.post<{ Params: { name: string; version?: string }; Body: InferRequest }>(
     '/v2/models/:name/versions/:version/infer',
-    { onRequest: app.requireApiKey, schema: inferSchema },
+    { onRequest: [app.jsonApiHeaders, app.requireApiKey], helmet: false, schema: inferSchema },
     infer,
   );
 }
