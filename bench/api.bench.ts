@@ -6,7 +6,8 @@
  * /dev/null, the same LOG_LEVEL for both), on 127.0.0.1, warmed up, then loaded by autocannon from this process:
  * - baseline: an empty Fastify POST route that parses the same JSON body and answers {};
  * - predict:  the real API (buildApp, model from MODEL_DIR or artifacts/, else trained into a temp dir), single row;
- * - batch:    the real API with { instances: [1,000 rows] } → rows/s.
+ * - batch:    the real API with { instances: [1,000 rows] } → rows/s;
+ * - also /predict at 4 connections: latency without the queueing that 50 closed-loop connections imply.
  * Targets (issue): predict req/s >= 0.7 × baseline req/s, predict p99 < 10 ms, at 50 connections.
  *
  * Env: BENCH_DURATION_S (10), BENCH_CONNECTIONS (50), BENCH_BATCH_CONNECTIONS (4), BENCH_LOG_LEVEL (warn), MODEL_DIR,
@@ -31,6 +32,7 @@ const clevelandFile = path.join(dataDir, 'processed.cleveland.data');
 const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 10);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
 const BATCH_CONNECTIONS = Number(process.env.BENCH_BATCH_CONNECTIONS ?? 4);
+const LOW_CONNECTIONS = 4;
 const BATCH_SIZE = 1000;
 const WARMUP_S = 3;
 
@@ -177,10 +179,15 @@ async function main(): Promise<void> {
   log(`predict: real API (model ${dir}), ${CONNECTIONS} connections, ${DURATION_S} s`);
   const api = await startServer([...profArgs, 'src/api/server.ts'], { ...env, MODEL_DIR: dir, MAX_BATCH_SIZE: String(BATCH_SIZE) });
   let predict: Load;
+  let predictLow: Load;
   let batched: Load;
   try {
     await load(api.url, single, CONNECTIONS, WARMUP_S);
     predict = await load(api.url, single, CONNECTIONS, DURATION_S);
+    api.assertAlive();
+    // Latency without queueing: with 50 closed-loop connections mean latency = 50 / throughput (Little's law).
+    log(`predict at ${LOW_CONNECTIONS} connections, ${DURATION_S} s (latency without queueing)`);
+    predictLow = await load(api.url, single, LOW_CONNECTIONS, DURATION_S);
     api.assertAlive();
     log(`batch: ${BATCH_SIZE}-row batches, ${BATCH_CONNECTIONS} connections, ${DURATION_S} s`);
     await load(api.url, batch, BATCH_CONNECTIONS, WARMUP_S);
@@ -201,6 +208,7 @@ async function main(): Promise<void> {
     ratio,
     targets: { ratio: 0.7, predictP99Ms: 10 },
     meetsTargets: { ratio: ratio >= 0.7, predictP99: predict.p99Ms < 10 },
+    predictAt4Connections: predictLow,
     batch: { batchSize: BATCH_SIZE, connections: BATCH_CONNECTIONS, rowsPerSecond: batched.rps * BATCH_SIZE, ...batched },
     machine: { cpus: os.cpus().length, node: process.version },
   };
