@@ -45,8 +45,10 @@ export default fp(
     await app.register(swaggerUi, {
       routePrefix: '/docs',
       staticCSP: true,
-      // The page is served over plain HTTP (TLS ends at the ingress): do not ask browsers to upgrade sub-requests.
-      transformStaticCSP: (header) => header.replace(/\s*upgrade-insecure-requests;?/, ''),
+      // Plain HTTP behind the ingress: no upgrade-insecure-requests. Swagger UI (React) sets inline styles at run
+      // time, which hashes cannot cover (and hashes would disable 'unsafe-inline'); scripts stay hash-pinned.
+      transformStaticCSP: (header) =>
+        header.replace(/\s*upgrade-insecure-requests;?/, '').replace(/style-src [^;]*;/, "style-src 'self' 'unsafe-inline';"),
     });
   },
   { name: 'docs' },
