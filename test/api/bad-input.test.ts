@@ -19,6 +19,7 @@ interface Case {
   body?: unknown;
   raw?: string;
   contentType?: string;
+  headers?: Record<string, string>;
   /** Text the error must contain (field name, rule...). */
   mentions: string[];
   v2?: boolean;
@@ -160,6 +161,15 @@ const requestCases: Case[] = [
     v2: true,
   },
   { name: 'V2: invalid JSON', path: V2, raw: '{"inputs": [', mentions: ['JSON'], v2: true },
+  {
+    name: 'V2: binary tensor extension (not supported)',
+    path: V2,
+    raw: JSON.stringify(tensor()) + '\u0000\u0001',
+    contentType: 'application/octet-stream',
+    headers: { 'inference-header-content-length': String(JSON.stringify(tensor()).length) },
+    mentions: ['binary tensor data extension'],
+    v2: true,
+  },
 ];
 
 const cases = [...schemaCases, ...requestCases];
@@ -180,7 +190,7 @@ describe('bad input: every malformed request gets a 4xx naming the problem, neve
     const method = c.method ?? 'POST';
     const res = await fetch(`${server.url}${c.path ?? '/predict'}`, {
       method,
-      headers: method === 'POST' ? { 'content-type': c.contentType ?? 'application/json' } : {},
+      headers: method === 'POST' ? { 'content-type': c.contentType ?? 'application/json', ...c.headers } : {},
       body: method === 'POST' ? (c.raw ?? JSON.stringify(c.body)) : undefined,
     });
     statuses.push(res.status);

@@ -7,6 +7,7 @@ import type { FastifyError, FastifyInstance } from 'fastify';
 import { API_KEY_SECURITY } from '../plugins/auth.js';
 import { FEATURES, ruleViolation } from '../../schema/feature-schema.js';
 import { FEATURE_COUNT, INPUT_NAME, OUTPUT_NAMES, type LoadedModel } from '../model/service.js';
+import { parseJsonBody } from '../plugins/json-parser.js';
 import { validationErrorBody, type ValidationIssue } from '../schemas/errors.js';
 
 export const V2_MODEL_NAME = 'heart-disease';
@@ -154,6 +155,21 @@ export default async function v2Routes(app: FastifyInstance, opts: V2RoutesOptio
       return reply.code(500).send({ error: `internal error (request id ${request.id})` });
     }
     return reply.code(status).send({ error: error.message });
+  });
+
+  // Open Inference Protocol clients (e.g. NVIDIA's tritonclient) send the JSON request without a JSON Content-Type:
+  // here any content type is read as JSON. The binary tensor extension (Inference-Header-Content-Length) is not
+  // supported and is refused with a clear message rather than misread.
+  app.addContentTypeParser('*', { parseAs: 'string' }, (request, body, done) => {
+    if (request.headers['inference-header-content-length'] !== undefined) {
+      return done(
+        new V2Error(400, 'the binary tensor data extension is not supported; send tensors as JSON (e.g. binary_data=False)'),
+        undefined,
+      );
+    }
+    const result = parseJsonBody(body as string);
+    if ('error' in result) done(result.error, undefined);
+    else done(null, result.value);
   });
 
   function resolve(name: string, version?: string): LoadedModel {
