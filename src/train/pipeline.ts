@@ -56,7 +56,7 @@ export interface ModelCard {
   selection: { metric: 'cv.rocAuc'; minAuc: number; gatePassed: boolean };
   threshold: number;
   onnx: { file: string; sha256: string; bytes: number; input: string; outputs: string[]; parityMaxAbsDiff: number };
-  models: Record<string, Omit<ModelEvaluation, 'curves' | 'name'>>;
+  models: Record<string, Omit<ModelEvaluation, 'curves' | 'name' | 'cv'> & { cv: Omit<CrossValidationResult, 'outOfFold'> }>;
   reference: Record<string, FeatureReference>;
   explainer: LinearExplainer | { kind: 'occlusion' };
   split: { seed: number; folds: number; holdoutFraction: number; trainRows: number; holdoutRows: number[] };
@@ -94,7 +94,7 @@ function evaluateModel(
     hyperParameters: model.hyperParameters,
     cv,
     holdout: classificationMetrics(test.y, p, DECISION_THRESHOLD),
-    curves: { roc: rocCurve(test.y, p), pr: precisionRecallCurve(test.y, p), calibration: calibrationBins(test.y, p) },
+    curves: { roc: rocCurve(test.y, p), pr: precisionRecallCurve(test.y, p), calibration: calibrationBins(y, cv.outOfFold) },
     importance: featureImportance(model, features),
     ...(model.estimator.kind === 'logistic_regression'
       ? { convergence: { iterations: model.estimator.iterations, converged: model.estimator.converged } }
@@ -169,7 +169,9 @@ export async function runTraining(
       outputs: ['label', 'probabilities'],
       parityMaxAbsDiff,
     },
-    models: Object.fromEntries(evaluations.map(({ name, curves: _curves, ...rest }) => [name, rest])),
+    models: Object.fromEntries(
+      evaluations.map(({ name, curves: _curves, cv: { outOfFold: _oof, ...cv }, ...rest }) => [name, { ...rest, cv }]),
+    ),
     reference: buildReferences(
       features,
       features.map((_, j) => trainRows.map((r) => r[j]!)),

@@ -6,6 +6,8 @@ import { stratifiedKFold } from './splits.js';
 
 export interface CrossValidationResult {
   folds: ClassificationMetrics[];
+  /** Out-of-fold P(disease) for every row, from the fold model that did not see it (for calibration). */
+  outOfFold: number[];
   mean: Omit<ClassificationMetrics, 'confusion'>;
   std: Omit<ClassificationMetrics, 'confusion'>;
 }
@@ -34,6 +36,7 @@ export function crossValidate(
   seed: number,
   onFold?: (fold: number, metrics: ClassificationMetrics) => void,
 ): CrossValidationResult {
+  const outOfFold = new Array<number>(y.length).fill(Number.NaN);
   const folds = stratifiedKFold(y, k, seed).map(({ train, test }, fold) => {
     const model = fitModel(
       name,
@@ -46,6 +49,7 @@ export function crossValidate(
       model,
       test.map((i) => rows[i]!),
     );
+    test.forEach((row, i) => (outOfFold[row] = p[i]!));
     const metrics = classificationMetrics(
       test.map((i) => y[i]!),
       p,
@@ -53,5 +57,5 @@ export function crossValidate(
     onFold?.(fold, metrics);
     return metrics;
   });
-  return { folds, ...summarise(folds) };
+  return { folds, outOfFold, ...summarise(folds) };
 }

@@ -29,41 +29,58 @@ function metricsTable(evaluations: readonly ModelEvaluation[], selected: string)
 /** The training report: one self-contained HTML page (inline CSS and SVG, no scripts, no external assets). */
 export function renderReport(card: ModelCard, evaluations: readonly ModelEvaluation[]): string {
   const selected = evaluations.find((e) => e.name === card.selectedModel)!;
-  const roc = unitLineChart('ROC curve (hold-out)', 'false positive rate', 'true positive rate', [
-    ...evaluations.map((e) => ({ name: `${e.name} (AUC ${f4(e.holdout.rocAuc)})`, color: COLORS[e.name] ?? '#444', points: e.curves.roc })),
-    {
-      name: 'chance',
-      color: '#9ca3af',
-      dashed: true,
-      points: [
-        { x: 0, y: 0 },
-        { x: 1, y: 1 },
-      ],
-    },
-  ]);
+  const roc = unitLineChart(
+    'ROC curve (hold-out)',
+    'false positive rate',
+    'true positive rate',
+    [
+      ...evaluations.map((e) => ({
+        name: `${e.name} (AUC ${f4(e.holdout.rocAuc)})`,
+        color: COLORS[e.name] ?? '#444',
+        points: e.curves.roc,
+      })),
+      {
+        name: 'chance',
+        color: '#9ca3af',
+        dashed: true,
+        points: [
+          { x: 0, y: 0 },
+          { x: 1, y: 1 },
+        ],
+      },
+    ],
+    'bottom-right',
+  );
   const pr = unitLineChart(
     'Precision-recall curve (hold-out)',
     'recall',
     'precision',
     evaluations.map((e) => ({ name: `${e.name} (AP ${f4(e.holdout.prAuc)})`, color: COLORS[e.name] ?? '#444', points: e.curves.pr })),
+    'bottom-right',
   );
-  const calibration = unitLineChart('Calibration (hold-out)', 'mean predicted probability', 'observed disease rate', [
-    ...evaluations.map((e) => ({
-      name: e.name,
-      color: COLORS[e.name] ?? '#444',
-      markers: true,
-      points: e.curves.calibration.map((b) => ({ x: b.meanPredicted, y: b.observedRate })),
-    })),
-    {
-      name: 'perfect',
-      color: '#9ca3af',
-      dashed: true,
-      points: [
-        { x: 0, y: 0 },
-        { x: 1, y: 1 },
-      ],
-    },
-  ]);
+  const calibration = unitLineChart(
+    'Calibration (out-of-fold CV predictions)',
+    'mean predicted probability',
+    'observed disease rate',
+    [
+      ...evaluations.map((e) => ({
+        name: e.name,
+        color: COLORS[e.name] ?? '#444',
+        markers: true,
+        points: e.curves.calibration.map((b) => ({ x: b.meanPredicted, y: b.observedRate })),
+      })),
+      {
+        name: 'perfect',
+        color: '#9ca3af',
+        dashed: true,
+        points: [
+          { x: 0, y: 0 },
+          { x: 1, y: 1 },
+        ],
+      },
+    ],
+    'bottom-right',
+  );
   const confusion = confusionMatrixChart(
     `Confusion matrix of ${selected.name} (hold-out, threshold ${card.threshold})`,
     selected.holdout.confusion,
@@ -106,7 +123,7 @@ ${gate}
 <p>Cross-validation on ${card.split.trainRows} training rows; hold-out of ${card.split.holdoutRows.length} rows (stratified, seed ${card.split.seed}) never seen in training or selection.</p>
 ${metricsTable(evaluations, card.selectedModel)}
 <h2>Curves</h2>
-<div class="grid3"><figure><figcaption>ROC</figcaption>${roc}</figure><figure><figcaption>Precision–recall</figcaption>${pr}</figure><figure><figcaption>Calibration</figcaption>${calibration}</figure></div>
+<div class="grid3"><figure><figcaption>ROC</figcaption>${roc}</figure><figure><figcaption>Precision–recall</figcaption>${pr}</figure><figure><figcaption>Calibration (out-of-fold)</figcaption>${calibration}</figure></div>
 <h2>Selected model</h2>
 <div class="grid3"><figure><figcaption>Confusion matrix</figcaption>${confusion}</figure>${importance}</div>
 <h2>Data</h2>

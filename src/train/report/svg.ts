@@ -19,7 +19,15 @@ export function escapeXml(text: string): string {
 const fmt = (v: number) => (Math.round(v * 100) / 100).toString();
 
 /** A unit-square line chart (ROC, PR, calibration): both axes run 0..1. */
-export function unitLineChart(title: string, xLabel: string, yLabel: string, series: readonly Series[]): string {
+export type LegendCorner = 'top-left' | 'bottom-right';
+
+export function unitLineChart(
+  title: string,
+  xLabel: string,
+  yLabel: string,
+  series: readonly Series[],
+  legendAt: LegendCorner = 'top-left',
+): string {
   const w = WIDTH - MARGIN.left - MARGIN.right;
   const h = HEIGHT - MARGIN.top - MARGIN.bottom;
   const sx = (x: number) => MARGIN.left + x * w;
@@ -41,10 +49,13 @@ export function unitLineChart(title: string, xLabel: string, yLabel: string, ser
       return `<path d="${d}" fill="none" stroke="${s.color}" stroke-width="2"${s.dashed ? ' stroke-dasharray="4 4"' : ''}/>${dots}`;
     })
     .join('');
+  // Legends go where the curves are not: top-left for rising curves, bottom-right for ROC/PR/calibration.
+  const legendX = legendAt === 'top-left' ? MARGIN.left + 8 : MARGIN.left + w * 0.4;
+  const legendY = (i: number) => (legendAt === 'top-left' ? MARGIN.top + 14 + i * 16 : MARGIN.top + h - 8 - (series.length - 1 - i) * 16);
   const legend = series
     .map(
       (s, i) =>
-        `<g transform="translate(${MARGIN.left + 8},${MARGIN.top + 14 + i * 16})"><rect width="10" height="10" y="-9" fill="${s.color}"/><text x="14">${escapeXml(s.name)}</text></g>`,
+        `<g transform="translate(${legendX},${legendY(i)})"><rect width="10" height="10" y="-9" fill="${s.color}"/><text x="14">${escapeXml(s.name)}</text></g>`,
     )
     .join('');
   return `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${WIDTH} ${HEIGHT}" role="img" aria-label="${escapeXml(title)}"><title>${escapeXml(title)}</title>${grid}${lines}${legend}
