@@ -1,13 +1,47 @@
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { inject } from 'vitest';
 import type { ModelCard } from '../../../src/api/model/card.js';
+import { clevelandFile, repoRoot } from '../../support/paths.js';
 import { trainModelInto } from './train.js';
 
 let trained: string | undefined;
 
-/** Directory of the model trained for the API tests (globalSetup's, or trained once in this worker). */
+/** Hash of everything training reads, so a cached model is reused only while it would come out the same. */
+function trainingFingerprint(): string {
+  const hash = createHash('sha256');
+  const walk = (dir: string) => {
+    for (const entry of readdirSync(dir, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
+      const full = path.join(dir, entry.name);
+      if (entry.isDirectory()) walk(full);
+      else hash.update(full).update(readFileSync(full));
+    }
+  };
+  walk(path.join(repoRoot, 'src/train'));
+  walk(path.join(repoRoot, 'src/drift'));
+  hash.update(readFileSync(path.join(repoRoot, 'data/feature-schema.json'))).update(readFileSync(clevelandFile));
+  return hash.digest('hex').slice(0, 16);
+}
+
+/**
+ * Without the globalSetup, test files (each in its own module scope) share one model per training fingerprint in
+ * the OS temp dir: trained into a private dir, then renamed into place (a concurrent loser keeps the winner's).
+ */
+function sharedTrainedModel(): string {
+  const target = path.join(os.tmpdir(), `hd-api-test-model-${trainingFingerprint()}`);
+  if (existsSync(path.join(target, 'model.json'))) return target;
+  const fresh = trainModelInto();
+  try {
+    renameSync(fresh, target);
+  } catch {
+    rmSync(fresh, { recursive: true, force: true });
+  }
+  return target;
+}
+
+/** Directory of the model trained for the API tests (globalSetup's, or a shared cached one). */
 export function testModelDir(): string {
   let provided: string | undefined;
   try {
@@ -17,11 +51,7 @@ export function testModelDir(): string {
   }
   provided ??= process.env.HD_TEST_MODEL_DIR;
   if (provided) return provided;
-  if (!trained) {
-    trained = trainModelInto();
-    const dir = trained;
-    process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
-  }
+  trained ??= sharedTrainedModel();
   return trained;
 }
 
