@@ -1,7 +1,8 @@
 /**
  * vitest globalSetup for the API tests: trains the real model once (Cleveland data, the project's training CLI)
  * into a temp dir and provides its path as `apiModelDir`. Test files read it with `testModelDir()` from
- * support/model.ts, which also works without this setup (it then trains once per worker).
+ * support/model.ts, which also works without this setup (then one model per training fingerprint, cached in the
+ * OS temp dir).
  * Register in vitest.config.ts: `globalSetup: ['test/api/global-setup.ts']`.
  */
 import { rmSync } from 'node:fs';
