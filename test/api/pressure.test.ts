@@ -47,3 +47,47 @@ describe('load shedding (@fastify/under-pressure)', () => {
     expect(await statusOnceQuiet()).toBe(200);
   });
 });
+
+describe('readiness waits for start-up to settle, then ignores load', () => {
+  let server: RunningApp;
+  beforeAll(async () => {
+    server = await startApp({ UNDER_PRESSURE_MAX_EVENT_LOOP_DELAY_MS: '200' });
+  });
+  afterAll(() => server.close());
+
+  async function readyStatus(): Promise<{ status: number; reason?: string }> {
+    const res = await fetch(`${server.url}/ready`);
+    const body = (await res.json()) as { reason?: string };
+    return { status: res.status, reason: body.reason };
+  }
+
+  it('is not ready while a start-up stall still reads as overload, and ready before traffic could be shed', async () => {
+    // A stall before the first readiness probe, as slow start-up work would cause.
+    blockEventLoop(2500);
+    const seen: { status: number; reason?: string }[] = [];
+    const deadline = Date.now() + 10_000;
+    let last = await readyStatus();
+    seen.push(last);
+    while (last.status !== 200 && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 100));
+      last = await readyStatus();
+      seen.push(last);
+    }
+    expect(last.status).toBe(200);
+    const notReady = seen.filter((s) => s.status === 503);
+    expect(notReady.length, JSON.stringify(seen)).toBeGreaterThan(0);
+    expect(notReady[0]!.reason).toMatch(/start-up still settling/);
+    // Ready means predictions are served, not shed.
+    expect((await postJson(`${server.url}/predict`, PATIENT)).status).toBe(200);
+
+    // Later overload sheds predictions but leaves readiness alone (no emptying the Service under load).
+    blockEventLoop(2500);
+    let shed = await postJson(`${server.url}/predict`, PATIENT);
+    for (let i = 0; i < 30 && shed.status !== 503; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      shed = await postJson(`${server.url}/predict`, PATIENT);
+    }
+    expect(shed.status).toBe(503);
+    expect((await readyStatus()).status).toBe(200);
+  });
+});
