@@ -6,6 +6,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { EXAMPLE_PATIENT } from '../src/schema/feature-schema.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const args = process.argv.slice(2);
@@ -55,21 +56,6 @@ if (!(await waitReady(`${base}/ready`, api))) {
   console.error(`error: the API did not become ready on ${base}; see its log above`);
   api.kill('SIGTERM');
 } else {
-  const patient = {
-    age: 63,
-    sex: 1,
-    cp: 1,
-    trestbps: 145,
-    chol: 233,
-    fbs: 1,
-    restecg: 2,
-    thalach: 150,
-    exang: 0,
-    oldpeak: 2.3,
-    slope: 3,
-    ca: 0,
-    thal: 6,
-  };
   console.log(`
 API serving ${path.join(outDir, 'model.onnx')} on ${base}
   page:    ${base}/
@@ -78,6 +64,6 @@ API serving ${path.join(outDir, 'model.onnx')} on ${base}
   drift:   ${base}/drift/status
 Try it:
   curl -s -X POST ${base}/predict -H 'content-type: application/json' \\
-    -d '${JSON.stringify(patient)}'
+    -d '${JSON.stringify(EXAMPLE_PATIENT)}'
 Ctrl-C stops the server.`);
 }

@@ -9,6 +9,8 @@ export interface CategoryCode {
 
 interface FeatureBase {
   name: string;
+  /** Value of the documented example patient (Cleveland row 1). */
+  example: number;
   label: string;
   description: string;
   required: boolean;
@@ -65,6 +67,8 @@ export function loadFeatureSchema(file = featureSchemaPath()): FeatureSchema {
 export const FEATURE_SCHEMA: FeatureSchema = loadFeatureSchema();
 export const FEATURES: readonly Feature[] = FEATURE_SCHEMA.features;
 export const FEATURE_NAMES: readonly string[] = FEATURES.map((f) => f.name);
+/** The example patient of docs, the quick start and tests, in API form. */
+export const EXAMPLE_PATIENT: Readonly<Record<string, number>> = Object.fromEntries(FEATURES.map((f) => [f.name, f.example]));
 
 /** Binary target from the UCI `num` column (0 = no disease, 1-4 = disease). */
 export function targetFromNum(num: number): 0 | 1 {

@@ -40,8 +40,8 @@ describe.runIf(available)('Triton HTTP client (tritonclient[http]) against the A
   afterAll(() => api?.close());
 
   it('health, metadata and inference work through the official client; results equal /predict', async () => {
-    const other = { ...PATIENT, age: 45, sex: 0, cp: 3, oldpeak: 0 };
-    const rows = [PATIENT, other].map((p) => FEATURE_NAMES.map((n) => p[n as keyof typeof PATIENT]));
+    const other: Record<string, number> = { ...PATIENT, age: 45, sex: 0, cp: 3, oldpeak: 0 };
+    const rows = [PATIENT, other].map((p) => FEATURE_NAMES.map((n) => p[n]!));
     // Asynchronous: the API runs in this process and must keep answering while the client talks to it.
     const run = await promisify(execFile)(
       PYTHON,

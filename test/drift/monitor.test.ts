@@ -4,9 +4,10 @@ import { buildReferences } from '../../src/drift/reference.js';
 import type { Feature } from '../../src/schema/feature-schema.js';
 
 const features: Feature[] = [
-  { name: 'x', label: 'X', type: 'numeric', integer: false, unit: 'u', min: -100, max: 100, required: true, description: 'x' },
+  { name: 'x', example: 0, label: 'X', type: 'numeric', integer: false, unit: 'u', min: -100, max: 100, required: true, description: 'x' },
   {
     name: 'c',
+    example: 1,
     label: 'C',
     type: 'categorical',
     required: false,

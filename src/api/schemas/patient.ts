@@ -2,7 +2,7 @@
  * JSON schemas of the prediction API, generated from the feature schema (data/feature-schema.json) so validation,
  * OpenAPI docs and the model can never disagree on names, types, ranges or codes.
  */
-import { FEATURES, type Feature } from '../../schema/feature-schema.js';
+import { EXAMPLE_PATIENT as SCHEMA_EXAMPLE_PATIENT, FEATURES, type Feature } from '../../schema/feature-schema.js';
 import { RISK_BANDS } from '../model/risk.js';
 
 /** Human-readable allowed values of a feature, used in docs and in error details. */
@@ -29,26 +29,8 @@ function featureProperty(feature: Feature): Record<string, unknown> {
   return { type: nullable ? ['integer', 'null'] : 'integer', enum: nullable ? [...codes, null] : codes, description };
 }
 
-const firstCode = (feature: Feature) => (feature.type === 'numeric' ? Math.round((feature.min + feature.max) / 2) : feature.codes[0]!.code);
-
-/** A typical patient for docs and examples (Cleveland row 1). */
-export const EXAMPLE_PATIENT: Record<string, number> = {
-  age: 63,
-  sex: 1,
-  cp: 1,
-  trestbps: 145,
-  chol: 233,
-  fbs: 1,
-  restecg: 2,
-  thalach: 150,
-  exang: 0,
-  oldpeak: 2.3,
-  slope: 3,
-  ca: 0,
-  thal: 6,
-};
-// Keep the example honest if the schema changes: fall back to a valid value for any unknown feature.
-for (const feature of FEATURES) EXAMPLE_PATIENT[feature.name] ??= firstCode(feature);
+/** A typical patient for docs and examples (Cleveland row 1), from the feature schema. */
+export const EXAMPLE_PATIENT: Record<string, number> = { ...SCHEMA_EXAMPLE_PATIENT };
 
 export const patientSchema = {
   $id: 'Patient',

@@ -3,6 +3,7 @@ import { buildApp } from '../../../src/api/app.js';
 import { loadConfig } from '../../../src/api/config.js';
 import { testModelDir } from './model.js';
 import type { ApiBody } from './types.js';
+import { EXAMPLE_PATIENT } from '../../../src/schema/feature-schema.js';
 
 export interface RunningApp {
   app: FastifyInstance;
@@ -26,22 +27,8 @@ export async function startApp(env: Record<string, string> = {}): Promise<Runnin
   return { app, url: `http://127.0.0.1:${address.port}`, close: () => app.close() };
 }
 
-/** Cleveland row 1 in API form. */
-export const PATIENT = {
-  age: 63,
-  sex: 1,
-  cp: 1,
-  trestbps: 145,
-  chol: 233,
-  fbs: 1,
-  restecg: 2,
-  thalach: 150,
-  exang: 0,
-  oldpeak: 2.3,
-  slope: 3,
-  ca: 0,
-  thal: 6,
-};
+/** Cleveland row 1 in API form (the schema's example patient). */
+export const PATIENT: Record<string, number> = { ...EXAMPLE_PATIENT };
 
 export async function postJson(
   url: string,
