@@ -1,11 +1,19 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PATIENT, postJson, startApp, type RunningApp } from './support/app.js';
 
-/** Busy-wait: blocks this process's event loop, as a CPU-bound overload would. */
-function blockEventLoop(ms: number): void {
+/**
+ * Saturate this process's event loop for `ms`, as a CPU-bound overload would: busy slices of 250 ms with a brief
+ * yield between them. under-pressure reports the *mean* delay of its per-interval histogram, so one long block could
+ * be averaged away by the quiet ticks recorded before it; with every tick ~250 ms late the mean is reliably high.
+ */
+async function blockEventLoop(ms: number): Promise<void> {
   const end = performance.now() + ms;
   while (performance.now() < end) {
-    // spin
+    const sliceEnd = Math.min(end, performance.now() + 250);
+    while (performance.now() < sliceEnd) {
+      // spin
+    }
+    await new Promise((r) => setTimeout(r, 1));
   }
 }
 
@@ -31,7 +39,7 @@ describe('load shedding (@fastify/under-pressure)', () => {
     // Start from a quiet loop (start-up work in this shared test process may itself exceed the low threshold).
     expect(await statusOnceQuiet()).toBe(200);
     // Block across a whole sampling interval (1 s) so the sampled mean delay exceeds the 200 ms threshold.
-    blockEventLoop(2500);
+    await blockEventLoop(2500);
     // The blocked time shows in the next sample (taken at most one interval later): poll for it.
     let shed = await postJson(`${server.url}/predict`, PATIENT);
     for (let i = 0; i < 30 && shed.status !== 503; i++) {
@@ -63,7 +71,7 @@ describe('readiness waits for start-up to settle, then ignores load', () => {
 
   it('is not ready while a start-up stall still reads as overload, and ready before traffic could be shed', async () => {
     // A stall before the first readiness probe, as slow start-up work would cause.
-    blockEventLoop(2500);
+    await blockEventLoop(2500);
     const seen: { status: number; reason?: string }[] = [];
     const deadline = Date.now() + 10_000;
     let last = await readyStatus();
@@ -81,7 +89,7 @@ describe('readiness waits for start-up to settle, then ignores load', () => {
     expect((await postJson(`${server.url}/predict`, PATIENT)).status).toBe(200);
 
     // Later overload sheds predictions but leaves readiness alone (no emptying the Service under load).
-    blockEventLoop(2500);
+    await blockEventLoop(2500);
     let shed = await postJson(`${server.url}/predict`, PATIENT);
     for (let i = 0; i < 30 && shed.status !== 503; i++) {
       await new Promise((r) => setTimeout(r, 100));
