@@ -158,14 +158,15 @@ export async function deploy(options: DeployOptions, deps: DeployDeps = defaultD
   }
 
   const name = deploymentObject.metadata.name;
-  const waited = await waitForRollout(clients.apps, {
+  const rollout = {
     namespace: options.namespace,
     name,
     timeoutMs: options.timeoutMs,
     pollIntervalMs: options.pollIntervalMs,
     server: clients.server,
     log,
-  });
+  };
+  const waited = await waitForRollout(clients.apps, rollout);
   const url = accessUrl(clients.server, objects);
   const unchanged = applied.every((result) => result.outcome === 'unchanged');
   if (waited.ok) {
@@ -184,14 +185,7 @@ export async function deploy(options: DeployOptions, deps: DeployDeps = defaultD
   await printDiagnostics(clients, failed, options, log);
   if (!options.rollback) throw new DeployError('rollout', `${waited.message} (rollback disabled by --no-rollback)`);
   const target = await rollBack(clients, await readDeployment(clients, options.namespace, name), log);
-  const restored = await waitForRollout(clients.apps, {
-    namespace: options.namespace,
-    name,
-    timeoutMs: options.timeoutMs,
-    pollIntervalMs: options.pollIntervalMs,
-    server: clients.server,
-    log,
-  });
+  const restored = await waitForRollout(clients.apps, rollout);
   if (!restored.ok) {
     throw new DeployError('rollout', `${waited.message}; the rollback to revision ${target} did not finish either: ${restored.message}`);
   }

@@ -7,7 +7,6 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -17,6 +16,7 @@ import { clevelandFile, repoRoot } from '../support/paths.js';
 import { realComponent } from '../support/real-component.js';
 import { runTrainCli } from '../support/run-cli.js';
 import { dashboardQueries, loadDashboard, resolveGrafanaVariables } from './dashboard-queries.js';
+import { freePort } from '../support/free-port.js';
 
 const prometheusFound = spawnSync('prometheus', ['--version'], { encoding: 'utf8' }).status === 0;
 const havePrometheus = realComponent('prometheus', prometheusFound, 'prometheus not on PATH (bash scripts/ci/install-prometheus.sh)');
@@ -29,17 +29,6 @@ interface QueryResponse {
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 /** Thrown by a probe when waiting longer cannot help (the process died). */
 class GaveUp extends Error {}

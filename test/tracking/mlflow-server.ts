@@ -8,10 +8,13 @@
  */
 import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
+
 import os from 'node:os';
 import path from 'node:path';
 import { accessSync, constants, openSync } from 'node:fs';
+import { freePort } from '../support/free-port.js';
+
+export { freePort };
 
 export interface RunningMlflow {
   uri: string;
@@ -34,19 +37,6 @@ export function mlflowAvailable(): { available: boolean; reason: string } {
     }
   }
   return { available: false, reason: 'no mlflow executable on PATH; run scripts/ci/install-mlflow.sh' };
-}
-
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.unref();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 async function healthy(uri: string): Promise<boolean> {

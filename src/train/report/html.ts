@@ -2,6 +2,11 @@ import type { ModelCard, ModelEvaluation } from '../pipeline.js';
 import { barChart, confusionMatrixChart, escapeXml, unitLineChart } from './svg.js';
 
 const COLORS: Record<string, string> = { logistic_regression: '#2563eb', random_forest: '#d97706' };
+/** The y = x reference line of ROC (chance) and calibration (perfect) charts. */
+const DIAGONAL = [
+  { x: 0, y: 0 },
+  { x: 1, y: 1 },
+];
 const f4 = (v: number) => (Number.isFinite(v) ? v.toFixed(4) : 'n/a');
 
 function metricsTable(evaluations: readonly ModelEvaluation[], selected: string): string {
@@ -43,10 +48,7 @@ export function renderReport(card: ModelCard, evaluations: readonly ModelEvaluat
         name: 'chance',
         color: '#9ca3af',
         dashed: true,
-        points: [
-          { x: 0, y: 0 },
-          { x: 1, y: 1 },
-        ],
+        points: DIAGONAL,
       },
     ],
     'bottom-right',
@@ -73,10 +75,7 @@ export function renderReport(card: ModelCard, evaluations: readonly ModelEvaluat
         name: 'perfect',
         color: '#9ca3af',
         dashed: true,
-        points: [
-          { x: 0, y: 0 },
-          { x: 1, y: 1 },
-        ],
+        points: DIAGONAL,
       },
     ],
     'bottom-right',
