@@ -17,6 +17,16 @@ async function blockEventLoop(ms: number): Promise<void> {
   }
 }
 
+/** POST /predict until it is shed (503) or 3 s pass: the blocked time shows in the next sample, up to 1 s later. */
+async function predictUntilShed(url: string): Promise<Awaited<ReturnType<typeof postJson>>> {
+  let response = await postJson(`${url}/predict`, PATIENT);
+  for (let i = 0; i < 30 && response.status !== 503; i++) {
+    await new Promise((r) => setTimeout(r, 100));
+    response = await postJson(`${url}/predict`, PATIENT);
+  }
+  return response;
+}
+
 describe('load shedding (@fastify/under-pressure)', () => {
   let server: RunningApp;
   beforeAll(async () => {
@@ -41,11 +51,7 @@ describe('load shedding (@fastify/under-pressure)', () => {
     // Block across a whole sampling interval (1 s) so the sampled mean delay exceeds the 200 ms threshold.
     await blockEventLoop(2500);
     // The blocked time shows in the next sample (taken at most one interval later): poll for it.
-    let shed = await postJson(`${server.url}/predict`, PATIENT);
-    for (let i = 0; i < 30 && shed.status !== 503; i++) {
-      await new Promise((r) => setTimeout(r, 100));
-      shed = await postJson(`${server.url}/predict`, PATIENT);
-    }
+    const shed = await predictUntilShed(server.url);
     expect(shed.status).toBe(503);
     expect(shed.headers.get('retry-after')).toBe('7');
     expect(shed.body.message).toContain('overloaded');
@@ -90,11 +96,7 @@ describe('readiness waits for start-up to settle, then ignores load', () => {
 
     // Later overload sheds predictions but leaves readiness alone (no emptying the Service under load).
     await blockEventLoop(2500);
-    let shed = await postJson(`${server.url}/predict`, PATIENT);
-    for (let i = 0; i < 30 && shed.status !== 503; i++) {
-      await new Promise((r) => setTimeout(r, 100));
-      shed = await postJson(`${server.url}/predict`, PATIENT);
-    }
+    const shed = await predictUntilShed(server.url);
     expect(shed.status).toBe(503);
     expect((await readyStatus()).status).toBe(200);
   });

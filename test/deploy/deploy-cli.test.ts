@@ -5,7 +5,6 @@
  * bad kubeconfig, unreachable server, 401, 403). The chart is rendered by the real helm binary.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -14,6 +13,7 @@ import { repoRoot } from '../support/paths.js';
 import { realComponent } from '../support/real-component.js';
 import { runTs, type CliResult } from '../support/run-cli.js';
 import { KubeApiStandIn, type StandInOptions } from './kube-api-stand-in.js';
+import { freePort } from '../support/free-port.js';
 
 const haveHelm = realComponent('helm', findHelm() !== undefined, 'no helm on PATH, HELM_BIN or ~/go/bin (bash scripts/ci/install-helm.sh)');
 const chartDir = path.join(repoRoot, 'deploy/helm/heart-disease-api');
@@ -235,33 +235,17 @@ describe.runIf(haveHelm)('deploy CLI against the Kubernetes API stand-in', () =>
 
 describe.runIf(haveHelm)('deploy CLI error paths', () => {
   it('bad options name the option and the rule', async () => {
-    const noNamespace = await runTs('src/deploy/cli.ts', ['--kubeconfig', devValues, '--values', devValues]);
+    // Everything else valid, so each run fails on the one option under test.
+    const cli = (...options: string[]) => runTs('src/deploy/cli.ts', ['--kubeconfig', devValues, '--values', devValues, ...options]);
+    const noNamespace = await cli();
     expect(noNamespace.code).toBe(2);
     expect(noNamespace.stderr).toContain('--namespace is required');
-    const badImage = await runTs('src/deploy/cli.ts', [
-      '--kubeconfig',
-      devValues,
-      '--namespace',
-      'ok',
-      '--values',
-      devValues,
-      '--image',
-      'Heart Disease',
-    ]);
+    const badImage = await cli('--namespace', 'ok', '--image', 'Heart Disease');
     expect(badImage.code).toBe(2);
     expect(badImage.stderr).toContain('--image "Heart Disease" is not an image reference');
-    const badNamespace = await runTs('src/deploy/cli.ts', ['--kubeconfig', devValues, '--namespace', 'Bad_NS', '--values', devValues]);
+    const badNamespace = await cli('--namespace', 'Bad_NS');
     expect(badNamespace.stderr).toContain('--namespace "Bad_NS" is not a valid namespace');
-    const badTimeout = await runTs('src/deploy/cli.ts', [
-      '--kubeconfig',
-      devValues,
-      '--namespace',
-      'ok',
-      '--values',
-      devValues,
-      '--timeout',
-      'soon',
-    ]);
+    const badTimeout = await cli('--namespace', 'ok', '--timeout', 'soon');
     expect(badTimeout.stderr).toContain('--timeout "soon" is not a duration');
     for (const run of [noNamespace, badImage, badNamespace, badTimeout]) expect(run.stderr).not.toMatch(/\n\s+at /);
   });
@@ -285,12 +269,7 @@ describe.runIf(haveHelm)('deploy CLI error paths', () => {
 
   it('an unreachable cluster is reported with the server address', async () => {
     // A port that was just free and is closed again: connection refused.
-    const port = await new Promise<number>((resolve) => {
-      const server = net.createServer().listen(0, '127.0.0.1', () => {
-        const { port: free } = server.address() as net.AddressInfo;
-        server.close(() => resolve(free));
-      });
-    });
+    const port = await freePort();
     const run = await deployCli(kubeconfig('unreachable', `http://127.0.0.1:${port}`), 'hd', GOOD);
     expect(run.code).toBe(3);
     expect(run.stderr).toContain(`cannot reach the Kubernetes API server at http://127.0.0.1:${port} (ECONNREFUSED)`);
