@@ -4,19 +4,17 @@
  * value shows the API's error next to the field, the strict CSP lets the page work, and a screenshot is saved.
  * Install: scripts/ci/install-chromium.sh.
  */
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { chromium, type Browser, type ConsoleMessage, type Page } from 'playwright-core';
+import type { Browser, ConsoleMessage, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FEATURES } from '../../src/schema/feature-schema.js';
 import { parseUciText } from '../../src/train/data/uci-file.js';
-import { readFileSync } from 'node:fs';
 import { clevelandFile, repoRoot } from '../support/paths.js';
-import { realComponent } from '../support/real-component.js';
 import { postJson, startApp, type RunningApp } from './support/app.js';
+import { chromiumAvailable, launchChromium } from '../support/chromium.js';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const available = realComponent('chromium', existsSync(CHROMIUM), `${CHROMIUM} not found (run scripts/ci/install-chromium.sh)`);
+const available = chromiumAvailable();
 const screenshots = path.join(repoRoot, 'test-results');
 
 /** A real Cleveland row with an optional value missing (ca = '?'), in API form (missing → omitted). */
@@ -45,19 +43,7 @@ describe.runIf(available)('prediction page in Chromium', () => {
   beforeAll(async () => {
     mkdirSync(screenshots, { recursive: true });
     api = await startApp();
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
+    browser = await launchChromium();
     page = await browser.newPage({ viewport: { width: 1100, height: 900 } });
     // CSP violations and script errors show up here; the page must have none.
     // (Chromium also logs every 4xx fetch as "Failed to load resource"; the 400 and 401 the tests provoke are expected.)

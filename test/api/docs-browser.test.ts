@@ -3,14 +3,12 @@
  * from the route schemas under the CSP it is served with (no CSP violations), and "Try it out" on POST /predict
  * returns a prediction from the live API. Install: scripts/ci/install-chromium.sh.
  */
-import { existsSync } from 'node:fs';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { realComponent } from '../support/real-component.js';
 import { startApp, type RunningApp } from './support/app.js';
+import { chromiumAvailable, launchChromium } from '../support/chromium.js';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const available = realComponent('chromium', existsSync(CHROMIUM), `${CHROMIUM} not found (run scripts/ci/install-chromium.sh)`);
+const available = chromiumAvailable();
 
 describe.runIf(available)('Swagger UI at /docs in Chromium', () => {
   let api: RunningApp;
@@ -20,7 +18,7 @@ describe.runIf(available)('Swagger UI at /docs in Chromium', () => {
 
   beforeAll(async () => {
     api = await startApp();
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run'] });
+    browser = await launchChromium();
     page = await browser.newPage();
     page.on('console', (m) => {
       if (m.type() === 'error') problems.push(m.text());
