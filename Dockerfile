@@ -3,17 +3,16 @@
 # because no registry is reachable to fetch a frontend image and the Debian engine uses the classic builder).
 #
 # Build args:
-#   BASE_IMAGE         Node 20 image (default the official slim image; offline: scripts/image/ensure-base-image.sh)
+#   BASE_IMAGE         Node 20 image (default the official slim image; offline: scripts/image/build/ensure-base-image.sh)
 #   MODEL_DIR_CONTEXT  build-context directory holding model.onnx + model.json (default artifacts)
-#   MODEL_VERSION, VCS_REF, VERSION, SOURCE_URL, CREATED  -> OCI labels
-# Extra CA bundle (corporate proxy): scripts/image/certs/extra-ca.crt in the context, used by npm only, see there.
+# Extra CA bundle (corporate proxy): scripts/image/build/certs/extra-ca.crt in the context, used by npm only, see there.
 ARG BASE_IMAGE=node:20-bookworm-slim
 
 # ---- install: every dependency exactly as locked (the only stage that talks to the npm registry) -----------------
 FROM ${BASE_IMAGE} AS install
 WORKDIR /app
 ENV NPM_CONFIG_UPDATE_NOTIFIER=false
-COPY scripts/image/certs/ /tmp/extra-ca/
+COPY scripts/image/build/certs/ /tmp/extra-ca/
 COPY package.json package-lock.json .npmrc ./
 # .npmrc sets onnxruntime-node-install=skip: the CPU binaries ship in the npm package, nothing else is downloaded.
 RUN set -eu; \
@@ -28,9 +27,9 @@ FROM install AS build
 COPY tsconfig.json tsconfig.build.json ./
 COPY data/feature-schema.json data/feature-schema.json
 COPY src ./src
-COPY scripts/image/bundle-server.ts scripts/image/bundle-server.ts
-# tsc -> dist/, then one ESM bundle of the server for a faster cold start (see scripts/image/bundle-server.ts).
-RUN npm run build && npx tsx scripts/image/bundle-server.ts dist/api/server.js bundle/api/server.js
+COPY scripts/image/build/bundle-server.ts scripts/image/build/bundle-server.ts
+# tsc -> dist/, then one ESM bundle of the server for a faster cold start (see scripts/image/build/bundle-server.ts).
+RUN npm run build && npx tsx scripts/image/build/bundle-server.ts dist/api/server.js bundle/api/server.js
 
 # ---- deps: production dependencies only (independent of src/, so cached across code changes) ---------------------
 # `npm prune --omit=dev` leaves exactly the tree `npm ci --omit=dev` would install, without a second download.
@@ -74,20 +73,8 @@ ARG MODEL_DIR_CONTEXT=artifacts
 # The trained model is baked in; mount a volume on /app/artifacts (or set MODEL_DIR) to replace it.
 COPY ${MODEL_DIR_CONTEXT}/model.onnx ${MODEL_DIR_CONTEXT}/model.json /app/artifacts/
 
-# Labels last: their per-build values (created, revision) then never invalidate the cached layers above.
-ARG MODEL_VERSION=unknown
-ARG VCS_REF=unknown
-ARG VERSION=0.0.0
-ARG CREATED=unknown
-ARG SOURCE_URL=https://github.com/heart-disease-mlops/heart-disease-mlops
-LABEL org.opencontainers.image.title="heart-disease-api" \
-      org.opencontainers.image.description="Heart-disease risk prediction API (Fastify + onnxruntime-node)" \
-      org.opencontainers.image.source="${SOURCE_URL}" \
-      org.opencontainers.image.revision="${VCS_REF}" \
-      org.opencontainers.image.version="${VERSION}" \
-      org.opencontainers.image.created="${CREATED}" \
-      org.opencontainers.image.licenses="MIT" \
-      dev.heart-disease-mlops.model.version="${MODEL_VERSION}"
+# Labels (model version, OCI annotations) are set by the builders from the artifact contract (src/contract):
+# `npm run image:build` passes --label, the Dagger module withLabel; nothing here restates their keys.
 
 # Numeric non-root user: Kubernetes runAsNonRoot can verify it without an /etc/passwd entry.
 USER 10001:10001

@@ -13,16 +13,17 @@
  * Env: BENCH_DURATION_S (10), BENCH_CONNECTIONS (50), BENCH_BATCH_CONNECTIONS (4), BENCH_LOG_LEVEL (warn), MODEL_DIR,
  * BENCH_CPU_PROF=1 (write a V8 CPU profile of the API process to bench-results/ for profiling).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, openSync, readFileSync } from 'node:fs';
-import net from 'node:net';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import Fastify from 'fastify';
-import { FEATURES } from '../src/schema/feature-schema.js';
+import { MODEL_FILES } from '../src/contract/artifact-contract.js';
+import { FEATURES } from '../src/features/feature-schema.js';
 import { parseUciText } from '../src/train/data/uci-file.js';
+import { startApiProcess } from '../scripts/lib/api-process.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const repoRoot = path.resolve(here, '..');
@@ -49,31 +50,6 @@ async function serveEmpty(port: number): Promise<void> {
   await app.listen({ host: '127.0.0.1', port });
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address() as net.AddressInfo;
-      server.close(() => resolve(address.port));
-    });
-  });
-}
-
-async function waitReady(url: string, child: ChildProcess, stderr: () => string): Promise<void> {
-  const deadline = Date.now() + 60_000;
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`server exited (${child.exitCode}): ${stderr()}`);
-    try {
-      if ((await fetch(`${url}/ready`)).ok) return;
-    } catch {
-      // not listening yet
-    }
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error(`server at ${url} not ready within 60 s: ${stderr()}`);
-}
-
 interface Server {
   url: string;
   /** Throws with the server's stderr if it died (a crash must not pass as a slow run). */
@@ -82,29 +58,17 @@ interface Server {
 }
 
 async function startServer(args: string[], env: NodeJS.ProcessEnv): Promise<Server> {
-  const port = await freePort();
-  const devNull = openSync('/dev/null', 'w');
-  const child = spawn(process.execPath, ['--import', 'tsx', ...args], {
-    cwd: repoRoot,
-    env: { ...process.env, ...env, PORT: String(port), HOST: '127.0.0.1' },
-    stdio: ['ignore', devNull, 'pipe'],
-  });
-  let err = '';
-  child.stderr!.on('data', (d: Buffer) => (err = (err + d.toString()).slice(-4000)));
-  const url = `http://127.0.0.1:${port}`;
-  await waitReady(url, child, () => err);
+  const server = await startApiProcess({ args: ['--import', 'tsx', ...args], env, output: 'ignore' });
   return {
-    url,
+    url: server.url,
     assertAlive: () => {
-      if (child.exitCode !== null || child.signalCode !== null)
-        throw new Error(`server ${args.join(' ')} died (${child.exitCode ?? child.signalCode}): ${err}`);
+      const { exitCode, signalCode } = server.child;
+      if (exitCode !== null || signalCode !== null)
+        throw new Error(`server ${args.join(' ')} died (${exitCode ?? signalCode}): ${server.output().slice(-4000)}`);
     },
-    stop: () =>
-      new Promise((resolve) => {
-        if (child.exitCode !== null) return resolve();
-        child.once('exit', () => resolve());
-        child.kill('SIGTERM');
-      }),
+    stop: async () => {
+      await server.stop();
+    },
   };
 }
 
@@ -139,7 +103,7 @@ async function load(url: string, body: string, connections: number, duration: nu
 /** Train into a temp dir when no model is at MODEL_DIR / artifacts (fresh machine). */
 async function modelDir(): Promise<string> {
   const dir = path.resolve(repoRoot, process.env.MODEL_DIR ?? 'artifacts');
-  if (existsSync(path.join(dir, 'model.onnx')) && existsSync(path.join(dir, 'model.json'))) return dir;
+  if (existsSync(path.join(dir, MODEL_FILES.onnx)) && existsSync(path.join(dir, MODEL_FILES.card))) return dir;
   const out = mkdtempSync(path.join(os.tmpdir(), 'hd-bench-model-'));
   log(`no model in ${dir}; training one into ${out}`);
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/train/cli.ts', '--data', clevelandFile, '--out', out, '--no-track'], {

@@ -7,7 +7,7 @@ import { mkdtemp } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { FEATURE_SCHEMA } from '../src/schema/feature-schema.js';
+import { FEATURE_SCHEMA } from '../src/features/feature-schema.js';
 import { loadDataset } from '../src/train/data/load.js';
 import { runTraining } from '../src/train/pipeline.js';
 

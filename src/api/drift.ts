@@ -1,5 +1,5 @@
 import { DriftMonitor } from '../drift/monitor.js';
-import { FEATURES } from '../schema/feature-schema.js';
+import { FEATURES } from '../features/feature-schema.js';
 import type { ModelCard } from './model/card.js';
 import type { DriftSnapshot } from './plugins/metrics.js';
 

@@ -1,4 +1,4 @@
-import type { Feature } from '../schema/feature-schema.js';
+import type { Feature } from '../features/feature-schema.js';
 import type { FeatureReference } from './reference.js';
 import {
   DRIFT_THRESHOLDS,

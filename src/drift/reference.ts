@@ -1,29 +1,12 @@
-import type { Feature } from '../schema/feature-schema.js';
+import type { CategoricalReference, FeatureReference, NumericReference } from '../contract/model-card.js';
+import type { Feature } from '../features/feature-schema.js';
 
 /**
- * Per-feature reference distributions stored in model.json and compared against live traffic.
- * Numeric: quantile bin edges (interior cut points) with the share of training values per bin, plus 101 quantiles
- * (0..100 %) that approximate the training CDF for a KS statistic. Categorical: share per allowed code.
- * Missing values are counted apart (missingProportion) and never enter the bins.
+ * Per-feature reference distributions stored in model.json and compared against live traffic. Their shape is the
+ * artifact contract's (src/contract/model-card.ts): numeric quantile bins plus 101 quantiles for a KS statistic,
+ * categorical shares per code; missing values are counted apart and never enter the bins.
  */
-export interface NumericReference {
-  kind: 'numeric';
-  edges: number[];
-  proportions: number[];
-  quantiles: number[];
-  missingProportion: number;
-  count: number;
-}
-
-export interface CategoricalReference {
-  kind: 'categorical';
-  codes: number[];
-  proportions: number[];
-  missingProportion: number;
-  count: number;
-}
-
-export type FeatureReference = NumericReference | CategoricalReference;
+export type { CategoricalReference, FeatureReference, NumericReference } from '../contract/model-card.js';
 
 export const DEFAULT_NUMERIC_BINS = 10;
 

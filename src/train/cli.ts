@@ -2,12 +2,12 @@ import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { FEATURE_SCHEMA } from '../schema/feature-schema.js';
+import { FEATURE_SCHEMA } from '../features/feature-schema.js';
 import { ensureDefaultDataset } from './data/download.js';
 import { readPackageVersion, runTraining, type TrainResult } from './pipeline.js';
 import { renderReport } from './report/html.js';
 import { summaryTable } from './summary.js';
-import { trackRun } from './track.js';
+import { trackRun } from './tracking/track-run.js';
 import { gitCommit } from './tracking/git-info.js';
 
 const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');

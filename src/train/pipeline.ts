@@ -1,8 +1,10 @@
 import { createHash } from 'node:crypto';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { Feature, FeatureSchema } from '../schema/feature-schema.js';
-import { buildReferences, type FeatureReference } from '../drift/reference.js';
+import type { Feature, FeatureSchema } from '../features/feature-schema.js';
+import { buildReferences } from '../drift/reference.js';
+import { CONTRACT_VERSION, DEFAULT_DECISION_THRESHOLD, MODEL_FILES, ONNX_INPUT, ONNX_OUTPUTS } from '../contract/artifact-contract.js';
+import type { ModelCard } from '../contract/model-card.js';
 import { loadDataset, type Dataset } from './data/load.js';
 import { crossValidate, type CrossValidationResult } from './evaluation/cross-validation.js';
 import {
@@ -15,7 +17,7 @@ import {
   type CurvePoint,
 } from './evaluation/metrics.js';
 import { stratifiedHoldout } from './evaluation/splits.js';
-import { linearExplainer, type LinearExplainer } from './explainer.js';
+import { linearExplainer } from './export/linear-explainer.js';
 import { exportOnnx } from './export/model-graph.js';
 import { verifyOnnxParity } from './export/parity.js';
 import { childSeed } from './models/random.js';
@@ -29,6 +31,8 @@ export interface TrainOptions {
   folds: number;
   holdoutFraction: number;
   exportAll: boolean;
+  /** Decision threshold baked into the graph's label and written to model.json (contract default 0.5). */
+  threshold?: number;
   schema: FeatureSchema;
   producerVersion: string;
   gitCommit: string | null;
@@ -37,29 +41,12 @@ export interface TrainOptions {
 
 export interface ModelEvaluation {
   name: ModelName;
-  hyperParameters: object;
+  hyperParameters: Record<string, unknown>;
   cv: CrossValidationResult;
   holdout: ClassificationMetrics;
   curves: { roc: CurvePoint[]; pr: CurvePoint[]; calibration: CalibrationBin[] };
   importance: { feature: string; importance: number }[];
   convergence?: { iterations: number; converged: boolean };
-}
-
-export interface ModelCard {
-  modelVersion: string;
-  createdAt: string;
-  gitCommit: string | null;
-  producerVersion: string;
-  data: { files: { path: string; sha256: string; rows: number; bytes: number }[]; quality: Dataset['quality'] };
-  schema: FeatureSchema;
-  selectedModel: ModelName;
-  selection: { metric: 'cv.rocAuc'; minAuc: number; gatePassed: boolean };
-  threshold: number;
-  onnx: { file: string; sha256: string; bytes: number; input: string; outputs: string[]; parityMaxAbsDiff: number };
-  models: Record<string, Omit<ModelEvaluation, 'curves' | 'name' | 'cv'> & { cv: Omit<CrossValidationResult, 'outOfFold'> }>;
-  reference: Record<string, FeatureReference>;
-  explainer: LinearExplainer | { kind: 'occlusion' };
-  split: { seed: number; folds: number; holdoutFraction: number; trainRows: number; holdoutRows: number[] };
 }
 
 export interface TrainResult {
@@ -69,8 +56,9 @@ export interface TrainResult {
   files: { onnx: string | null; modelJson: string; report: string; extraOnnx: string[] };
 }
 
+const decisionThreshold = (options: TrainOptions): number => options.threshold ?? DEFAULT_DECISION_THRESHOLD;
+
 const SHORT_NAMES: Record<ModelName, string> = { logistic_regression: 'lr', random_forest: 'rf' };
-const DECISION_THRESHOLD = 0.5;
 
 function pick<T>(items: readonly T[], indices: readonly number[]): T[] {
   return indices.map((i) => items[i]!);
@@ -84,7 +72,7 @@ function evaluateModel(
   test: { rows: number[][]; y: number[] },
   options: TrainOptions,
 ): { evaluation: ModelEvaluation; model: TrainedModel } {
-  const cv = crossValidate(name, features, rows, y, options.folds, childSeed(options.seed, 7), (fold, m) =>
+  const cv = crossValidate(name, features, rows, y, options.folds, childSeed(options.seed, 7), decisionThreshold(options), (fold, m) =>
     options.log(`  ${name} fold ${fold + 1}/${options.folds}: roc_auc=${m.rocAuc.toFixed(4)} accuracy=${m.accuracy.toFixed(4)}`),
   );
   const model = fitModel(name, features, rows, y, childSeed(options.seed, 11));
@@ -93,7 +81,7 @@ function evaluateModel(
     name,
     hyperParameters: model.hyperParameters,
     cv,
-    holdout: classificationMetrics(test.y, p, DECISION_THRESHOLD),
+    holdout: classificationMetrics(test.y, p, decisionThreshold(options)),
     curves: { roc: rocCurve(test.y, p), pr: precisionRecallCurve(test.y, p), calibration: calibrationBins(y, cv.outOfFold) },
     importance: featureImportance(model, features),
     ...(model.estimator.kind === 'logistic_regression'
@@ -143,12 +131,13 @@ export async function runTraining(
   const selected = models.get(best.name)!;
 
   await mkdir(options.outDir, { recursive: true });
-  const onnxBytes = exportOnnx(selected, features, options.producerVersion, DECISION_THRESHOLD);
+  const onnxBytes = exportOnnx(selected, features, options.producerVersion, decisionThreshold(options));
   const parityMaxAbsDiff = await verifyOnnxParity(onnxBytes, dataset.rows, predictProbabilities(selected, dataset.rows));
   const onnxSha = createHash('sha256').update(onnxBytes).digest('hex');
   const modelVersion = `${options.producerVersion}-${SHORT_NAMES[best.name]}-${onnxSha.slice(0, 12)}`;
 
   const card: ModelCard = {
+    contractVersion: CONTRACT_VERSION,
     modelVersion,
     createdAt: new Date().toISOString(),
     gitCommit: options.gitCommit,
@@ -160,13 +149,13 @@ export async function runTraining(
     schema: options.schema,
     selectedModel: best.name,
     selection: { metric: 'cv.rocAuc', minAuc: options.minAuc, gatePassed },
-    threshold: DECISION_THRESHOLD,
+    threshold: decisionThreshold(options),
     onnx: {
-      file: 'model.onnx',
+      file: MODEL_FILES.onnx,
       sha256: onnxSha,
       bytes: onnxBytes.length,
-      input: 'features',
-      outputs: ['label', 'probabilities'],
+      input: ONNX_INPUT,
+      outputs: [ONNX_OUTPUTS.label, ONNX_OUTPUTS.probabilities],
       parityMaxAbsDiff,
     },
     models: Object.fromEntries(
@@ -193,14 +182,14 @@ export async function runTraining(
     },
   };
 
-  const onnxPath = path.join(options.outDir, 'model.onnx');
+  const onnxPath = path.join(options.outDir, MODEL_FILES.onnx);
   const extraOnnx: string[] = [];
   if (gatePassed) {
     await writeFile(onnxPath, onnxBytes);
     if (options.exportAll) {
       for (const [name, model] of models) {
         const file = path.join(options.outDir, `model.${name}.onnx`);
-        await writeFile(file, exportOnnx(model, features, options.producerVersion, DECISION_THRESHOLD));
+        await writeFile(file, exportOnnx(model, features, options.producerVersion, decisionThreshold(options)));
         extraOnnx.push(file);
       }
     }
@@ -208,7 +197,7 @@ export async function runTraining(
     // A model that failed the gate must not be picked up by a later build or deploy step.
     await rm(onnxPath, { force: true });
   }
-  const modelJson = path.join(options.outDir, 'model.json');
+  const modelJson = path.join(options.outDir, MODEL_FILES.card);
   await writeFile(modelJson, `${JSON.stringify(card, null, 2)}\n`);
   return {
     card,
@@ -217,7 +206,7 @@ export async function runTraining(
     models,
     dataset,
     split,
-    files: { onnx: gatePassed ? onnxPath : null, modelJson, report: path.join(options.outDir, 'report.html'), extraOnnx },
+    files: { onnx: gatePassed ? onnxPath : null, modelJson, report: path.join(options.outDir, MODEL_FILES.report), extraOnnx },
   };
 }
 

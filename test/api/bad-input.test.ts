@@ -5,7 +5,7 @@
  * grows the table instead of silently leaving it stale.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FEATURES } from '../../src/schema/feature-schema.js';
+import { FEATURES } from '../../src/features/feature-schema.js';
 import { PATIENT, postJson, startApp, type RunningApp } from './support/app.js';
 
 const MAX_BATCH = 50;

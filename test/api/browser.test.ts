@@ -8,7 +8,7 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Browser, ConsoleMessage, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FEATURES } from '../../src/schema/feature-schema.js';
+import { FEATURES } from '../../src/features/feature-schema.js';
 import { parseUciText } from '../../src/train/data/uci-file.js';
 import { clevelandFile, repoRoot } from '../support/paths.js';
 import { postJson, startApp, type RunningApp } from './support/app.js';

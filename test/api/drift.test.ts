@@ -6,7 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
-import { FEATURES, ruleViolation } from '../../src/schema/feature-schema.js';
+import { FEATURES, ruleViolation } from '../../src/features/feature-schema.js';
 import { parseUciText } from '../../src/train/data/uci-file.js';
 import { clevelandFile, hungarianFile } from '../support/paths.js';
 import { postJson, startApp, type RunningApp } from './support/app.js';

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FEATURES } from '../../src/schema/feature-schema.js';
+import { FEATURES } from '../../src/features/feature-schema.js';
 import { PATIENT, postJson, startApp, type RunningApp } from './support/app.js';
 import { readCard } from './support/model.js';
 import { parseSamples, sampleValue, type Sample } from './support/prometheus-text.js';

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ModelService, ModelUnavailableError } from '../../src/api/model/service.js';
-import { FEATURES } from '../../src/schema/feature-schema.js';
+import { FEATURES } from '../../src/features/feature-schema.js';
 import { parseUciText } from '../../src/train/data/uci-file.js';
 import { clevelandFile } from '../support/paths.js';
 import { testModelDir } from './support/model.js';

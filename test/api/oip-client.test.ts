@@ -7,7 +7,7 @@ import { execFile, spawnSync } from 'node:child_process';
 import { promisify } from 'node:util';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FEATURE_NAMES } from '../../src/schema/feature-schema.js';
+import { FEATURE_NAMES } from '../../src/features/feature-schema.js';
 import { realComponent } from '../support/real-component.js';
 import { PATIENT, postJson, startApp, type RunningApp } from './support/app.js';
 import { readCard } from './support/model.js';

@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../src/api/app.js';
 import { loadConfig } from '../../src/api/config.js';
-import { FEATURES, FEATURE_NAMES } from '../../src/schema/feature-schema.js';
+import { FEATURES, FEATURE_NAMES } from '../../src/features/feature-schema.js';
 import { parseUciText } from '../../src/train/data/uci-file.js';
 import { clevelandFile } from '../support/paths.js';
 import { PATIENT } from './support/app.js';

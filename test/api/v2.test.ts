@@ -5,7 +5,7 @@
  * error object { "error": $string } with an HTTP error status.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FEATURE_NAMES } from '../../src/schema/feature-schema.js';
+import { FEATURE_NAMES } from '../../src/features/feature-schema.js';
 import { PATIENT, postJson, startApp, type RunningApp } from './support/app.js';
 import { readCard } from './support/model.js';
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { DriftMonitor } from '../../src/drift/monitor.js';
 import { buildReferences } from '../../src/drift/reference.js';
-import type { Feature } from '../../src/schema/feature-schema.js';
+import type { Feature } from '../../src/features/feature-schema.js';
 
 const features: Feature[] = [
   { name: 'x', example: 0, label: 'X', type: 'numeric', integer: false, unit: 'u', min: -100, max: 100, required: true, description: 'x' },

@@ -1,7 +1,7 @@
 /** Helpers for the chart tests: run the real helm binary and validate rendered objects against Kubernetes schemas. */
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
-import { findHelm, parseManifests, type KubeObject } from '../../src/deploy/render.js';
+import { findHelm, parseManifests, type KubeObject } from '../../src/release/render.js';
 import { repoRoot } from '../support/paths.js';
 
 export const chartDir = path.join(repoRoot, 'deploy/helm/heart-disease-api');

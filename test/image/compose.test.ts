@@ -6,8 +6,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { repoRoot } from '../../scripts/image/image-config.js';
-import { runProcess } from '../../scripts/image/process.js';
+import { repoRoot } from '../../scripts/lib/model-dir.js';
+import { runProcess } from '../../scripts/lib/process.js';
 import { realComponent } from '../support/real-component.js';
 
 const composeFile = path.join(repoRoot, 'deploy/docker-compose.yml');

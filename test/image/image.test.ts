@@ -1,23 +1,24 @@
 /**
  * The container image against a real Docker engine: builds it from the Dockerfile (layer cache makes a rebuild
- * cheap), then runs the shared smoke and security checks (scripts/image/smoke-checks.ts) and asserts on what they
+ * cheap), then runs the shared smoke and security checks (scripts/image/check/smoke-checks.ts) and asserts on what they
  * observed. Needs a running engine: scripts/ci/install-docker.sh && scripts/ci/start-docker.sh.
  */
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { buildImage, type BuildResult } from '../../scripts/image/build-image.js';
-import { MAX_IMAGE_BYTES, repoRoot } from '../../scripts/image/image-config.js';
-import { firstClevelandPatient, localPrediction, type Prediction } from '../../scripts/image/local-model.js';
-import { docker, dockerChecked, dockerEngineStatus } from '../../scripts/image/process.js';
+import { buildImage, type BuildResult } from '../../scripts/image/build/build-image.js';
+import { MAX_IMAGE_BYTES } from '../../scripts/image/check/limits.js';
+import { repoRoot } from '../../scripts/lib/model-dir.js';
+import { firstClevelandPatient, localPrediction, type Prediction } from '../../scripts/image/check/local-model.js';
+import { docker, dockerChecked, dockerEngineStatus } from '../../scripts/lib/process.js';
 import {
   PROBABILITY_TOLERANCE,
   runSmoke,
   scanImageForSecrets,
   type CheckResult,
   type SmokeReport,
-} from '../../scripts/image/smoke-checks.js';
+} from '../../scripts/image/check/smoke-checks.js';
 import { runTrainCli } from '../support/run-cli.js';
 import { clevelandFile, dataDir } from '../support/paths.js';
 import { realComponent } from '../support/real-component.js';

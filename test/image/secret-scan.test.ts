@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { findSecretLikePaths, npmrcHasCredentials, secretLikeEnv } from '../../scripts/image/secret-scan.js';
-import { interpretAuditJson } from '../../scripts/image/npm-audit.js';
+import { findSecretLikePaths, npmrcHasCredentials, secretLikeEnv } from '../../scripts/image/check/secret-scan.js';
+import { interpretAuditJson } from '../../scripts/image/check/npm-audit.js';
 
 describe('image secret scan rules', () => {
   it('flags dotenv files, private keys, SSH keys, credentials, test code and raw data', () => {

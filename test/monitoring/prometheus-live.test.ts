@@ -11,12 +11,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
-import { FEATURE_NAMES } from '../../src/schema/feature-schema.js';
+import { FEATURE_NAMES } from '../../src/features/feature-schema.js';
 import { clevelandFile, repoRoot } from '../support/paths.js';
 import { realComponent } from '../support/real-component.js';
 import { runTrainCli } from '../support/run-cli.js';
 import { dashboardQueries, loadDashboard, resolveGrafanaVariables } from './dashboard-queries.js';
-import { freePort } from '../support/free-port.js';
+import { freePort } from '../../scripts/lib/free-port.js';
 
 const prometheusFound = spawnSync('prometheus', ['--version'], { encoding: 'utf8' }).status === 0;
 const havePrometheus = realComponent('prometheus', prometheusFound, 'prometheus not on PATH (bash scripts/ci/install-prometheus.sh)');

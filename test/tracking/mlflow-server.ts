@@ -12,7 +12,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { accessSync, constants, openSync } from 'node:fs';
-import { freePort } from '../support/free-port.js';
+import { freePort } from '../../scripts/lib/free-port.js';
 
 export { freePort };
 

@@ -2,7 +2,7 @@ import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { FEATURES } from '../../src/schema/feature-schema.js';
+import { FEATURES } from '../../src/features/feature-schema.js';
 import { loadDataset } from '../../src/train/data/load.js';
 import { parseUciText } from '../../src/train/data/uci-file.js';
 import { clevelandFile, hungarianFile } from '../support/paths.js';

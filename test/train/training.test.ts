@@ -4,12 +4,12 @@ import os from 'node:os';
 import path from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { FEATURES } from '../../src/schema/feature-schema.js';
+import { FEATURES } from '../../src/features/feature-schema.js';
 import { loadDataset } from '../../src/train/data/load.js';
 import { exportOnnx } from '../../src/train/export/model-graph.js';
 import { PARITY_TOLERANCE, onnxProbabilities } from '../../src/train/export/parity.js';
 import { MODEL_NAMES, fitModel, predictProbabilities } from '../../src/train/models/model.js';
-import type { ModelCard } from '../../src/train/pipeline.js';
+import type { ModelCard } from '../../src/contract/model-card.js';
 import { clevelandFile, hungarianFile } from '../support/paths.js';
 import { runTrainCli, type CliResult } from '../support/run-cli.js';
 
@@ -113,7 +113,7 @@ describe('ONNX parity: the graph computes what the TypeScript model computes', (
     // Hungarian rows bring missing values the training data never had (slope, ca, thal mostly absent).
     const rows = [...train.rows, ...shifted.rows];
     const expected = predictProbabilities(model, rows);
-    const onnxBytes = exportOnnx(model, FEATURES, 'test');
+    const onnxBytes = exportOnnx(model, FEATURES, 'test', 0.5);
     const actual = await onnxProbabilities(onnxBytes, rows);
     const diffs = actual.map((p, i) => Math.abs(p - expected[i]!));
     expect(Math.max(...diffs)).toBeLessThanOrEqual(PARITY_TOLERANCE);

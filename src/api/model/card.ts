@@ -1,19 +1,20 @@
-import type { ModelCard } from '../../train/pipeline.js';
-import { FEATURE_NAMES } from '../../schema/feature-schema.js';
+import { parseModelCard, ModelCardError, type ModelCard } from '../../contract/model-card.js';
+import { FEATURE_NAMES } from '../../features/feature-schema.js';
 
 export type { ModelCard };
 
-/** Why a parsed model.json cannot be served, or null. Checks only what the API relies on. */
-export function cardProblem(card: unknown): string | null {
-  if (typeof card !== 'object' || card === null) return 'model.json is not a JSON object';
-  const c = card as Partial<ModelCard>;
-  if (typeof c.modelVersion !== 'string' || c.modelVersion === '') return 'model.json: modelVersion must be a non-empty string';
-  if (typeof c.selectedModel !== 'string') return 'model.json: selectedModel must be a string';
-  const names = c.schema?.features?.map((f) => f.name);
-  if (!Array.isArray(names) || names.join(',') !== FEATURE_NAMES.join(',')) {
-    return `model.json: schema features [${names?.join(', ') ?? 'none'}] differ from the API's feature schema [${FEATURE_NAMES.join(', ')}]`;
+/**
+ * A model.json the API can serve: the artifact contract (version and shape), plus what only this server can judge —
+ * the card's features are exactly the API's feature schema, so validation and the graph's input agree.
+ * Throws ModelCardError with the reason.
+ */
+export function servableCard(value: unknown, source: string): ModelCard {
+  const card = parseModelCard(value, source);
+  const names = card.schema.features.map((f) => f.name);
+  if (names.join(',') !== FEATURE_NAMES.join(',')) {
+    throw new ModelCardError(
+      `${source}: schema features [${names.join(', ')}] differ from the API's feature schema [${FEATURE_NAMES.join(', ')}]`,
+    );
   }
-  if (typeof c.reference !== 'object' || c.reference === null) return 'model.json: reference distributions are missing';
-  if (c.explainer?.kind === 'linear' && !Array.isArray(c.explainer.terms)) return 'model.json: linear explainer has no terms';
-  return null;
+  return card;
 }

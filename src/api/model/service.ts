@@ -1,12 +1,11 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import * as ort from 'onnxruntime-node';
-import { FEATURE_NAMES } from '../../schema/feature-schema.js';
-import { cardProblem, type ModelCard } from './card.js';
+import { MODEL_FILES, ONNX_INPUT, ONNX_OUTPUTS } from '../../contract/artifact-contract.js';
+import { FEATURE_NAMES } from '../../features/feature-schema.js';
+import { servableCard, type ModelCard } from './card.js';
 
 export const FEATURE_COUNT = FEATURE_NAMES.length;
-export const INPUT_NAME = 'features';
-export const OUTPUT_NAMES = ['label', 'probabilities'] as const;
 
 /** One loaded model: the ONNX session and its model card. Never mutated after load; a reload builds a new one. */
 export interface LoadedModel {
@@ -18,7 +17,7 @@ export interface LoadedModel {
 }
 
 export interface BatchPrediction {
-  /** Decision of the graph (P(disease) >= threshold). */
+  /** Decision per row: P(disease) >= the threshold in model.json. */
   labels: number[];
   /** P(disease) per row (column 1 of the graph's probabilities). */
   probabilities: number[];
@@ -47,65 +46,84 @@ export function toInputTensor(rows: readonly (readonly number[])[]): Float32Arra
   return data;
 }
 
-async function runSession(session: ort.InferenceSession, data: Float32Array, n: number): Promise<Omit<BatchPrediction, 'model'>> {
-  const outputs = await session.run({ [INPUT_NAME]: new ort.Tensor('float32', data, [n, FEATURE_COUNT]) });
-  const label = outputs.label?.data as BigInt64Array | undefined;
-  const probs = outputs.probabilities?.data as Float32Array | undefined;
+interface SessionOutput {
+  /** The graph's own label output (checked against the card's threshold at load). */
+  graphLabels: BigInt64Array;
+  probabilityMatrix: Float32Array;
+}
+
+async function runSession(session: ort.InferenceSession, data: Float32Array, n: number): Promise<SessionOutput> {
+  const outputs = await session.run({ [ONNX_INPUT]: new ort.Tensor('float32', data, [n, FEATURE_COUNT]) });
+  const label = outputs[ONNX_OUTPUTS.label]?.data as BigInt64Array | undefined;
+  const probs = outputs[ONNX_OUTPUTS.probabilities]?.data as Float32Array | undefined;
   if (!label || !probs || label.length !== n || probs.length !== 2 * n) {
     throw new ModelLoadError(`model outputs do not match [N] labels and [N,2] probabilities for N=${n}`);
   }
+  return { graphLabels: label, probabilityMatrix: probs };
+}
+
+/** P(disease) per row and the decision at the card's threshold (the API's label, whatever the graph computed). */
+function decide(output: SessionOutput, threshold: number, from = 0, to = output.graphLabels.length) {
+  const n = to - from;
   const labels = new Array<number>(n);
   const probabilities = new Array<number>(n);
   for (let i = 0; i < n; i++) {
-    labels[i] = Number(label[i]);
-    probabilities[i] = probs[2 * i + 1]!;
+    const p = output.probabilityMatrix[2 * (from + i) + 1]!;
+    probabilities[i] = p;
+    labels[i] = p >= threshold ? 1 : 0;
   }
-  return { labels, probabilities, probabilityMatrix: probs };
+  return { labels, probabilities, probabilityMatrix: output.probabilityMatrix.slice(2 * from, 2 * to) };
 }
 
 /**
- * Load model.json + model.onnx from `dir` and prove the pair works: the card matches the API's feature schema, the
- * graph has the expected input/outputs, and one probe row (all features missing, so only imputation) and one
- * all-present row give labels 0/1 and probabilities in [0, 1]. Throws ModelLoadError with the reason otherwise.
+ * Load model.json + model.onnx from `dir` and prove the pair works: the card follows the artifact contract and
+ * matches the API's feature schema, the graph has the contract's input/outputs, and one probe row (all features
+ * missing, so only imputation) and one all-present row give probabilities in [0, 1] and graph labels that agree with
+ * the card's threshold. Throws ModelLoadError with the reason otherwise.
  */
 export async function loadModel(dir: string): Promise<LoadedModel> {
+  const cardPath = path.join(dir, MODEL_FILES.card);
+  const onnxPath = path.join(dir, MODEL_FILES.onnx);
   let card: ModelCard;
   try {
-    card = JSON.parse(await readFile(path.join(dir, 'model.json'), 'utf8')) as ModelCard;
+    card = servableCard(JSON.parse(await readFile(cardPath, 'utf8')), cardPath);
   } catch (error) {
-    throw new ModelLoadError(`cannot read ${path.join(dir, 'model.json')}: ${(error as Error).message}`);
+    const reason = (error as Error).message;
+    throw new ModelLoadError(reason.startsWith(cardPath) ? reason : `cannot read ${cardPath}: ${reason}`);
   }
-  const problem = cardProblem(card);
-  if (problem) throw new ModelLoadError(problem);
 
   let session: ort.InferenceSession;
   try {
     // One thread per run: the graph is tiny, so thread hand-offs cost more than they save; concurrency comes from
     // many requests in flight on libuv's pool instead.
-    session = await ort.InferenceSession.create(path.join(dir, 'model.onnx'), {
+    session = await ort.InferenceSession.create(onnxPath, {
       intraOpNumThreads: 1,
       interOpNumThreads: 1,
       graphOptimizationLevel: 'all',
     });
   } catch (error) {
-    throw new ModelLoadError(`cannot load ${path.join(dir, 'model.onnx')}: ${(error as Error).message}`);
+    throw new ModelLoadError(`cannot load ${onnxPath}: ${(error as Error).message}`);
   }
   try {
-    if (!session.inputNames.includes(INPUT_NAME))
-      throw new ModelLoadError(`model.onnx has no input '${INPUT_NAME}' (has ${session.inputNames.join(', ')})`);
-    for (const name of OUTPUT_NAMES) {
+    if (!session.inputNames.includes(ONNX_INPUT))
+      throw new ModelLoadError(`${onnxPath} has no input '${ONNX_INPUT}' (has ${session.inputNames.join(', ')})`);
+    for (const name of Object.values(ONNX_OUTPUTS)) {
       if (!session.outputNames.includes(name))
-        throw new ModelLoadError(`model.onnx has no output '${name}' (has ${session.outputNames.join(', ')})`);
+        throw new ModelLoadError(`${onnxPath} has no output '${name}' (has ${session.outputNames.join(', ')})`);
     }
     const probeRows = [
       new Array<number>(FEATURE_COUNT).fill(Number.NaN),
       card.schema.features.map((f) => (f.type === 'numeric' ? f.min : f.codes[0]!.code)),
     ];
-    const probe = await runSession(session, toInputTensor(probeRows), probeRows.length);
-    probe.labels.forEach((label, i) => {
-      const p = probe.probabilities[i]!;
-      if ((label !== 0 && label !== 1) || !(p >= 0 && p <= 1)) {
-        throw new ModelLoadError(`probe row ${i} gave label=${label} probability=${p}; expected 0/1 and [0, 1]`);
+    const output = await runSession(session, toInputTensor(probeRows), probeRows.length);
+    const probe = decide(output, card.threshold);
+    probe.probabilities.forEach((p, i) => {
+      const graphLabel = Number(output.graphLabels[i]);
+      if (!(p >= 0 && p <= 1)) throw new ModelLoadError(`probe row ${i} gave probability=${p}; expected [0, 1]`);
+      if (graphLabel !== probe.labels[i]) {
+        throw new ModelLoadError(
+          `probe row ${i}: the graph's label ${graphLabel} disagrees with model.json's threshold ${card.threshold} at probability ${p}`,
+        );
       }
     });
   } catch (error) {
@@ -221,15 +239,10 @@ export class ModelService {
           offset += job.n;
         }
       }
-      const result = await runSession(model.session, data, total);
+      const output = await runSession(model.session, data, total);
       let offset = 0;
       for (const job of group) {
-        job.resolve({
-          labels: result.labels.slice(offset, offset + job.n),
-          probabilities: result.probabilities.slice(offset, offset + job.n),
-          probabilityMatrix: result.probabilityMatrix.slice(2 * offset, 2 * (offset + job.n)),
-          model,
-        });
+        job.resolve({ ...decide(output, model.card.threshold, offset, offset + job.n), model });
         offset += job.n;
       }
     } catch (error) {

@@ -1,6 +1,7 @@
 import fp from 'fastify-plugin';
 import type { FastifyInstance } from 'fastify';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { levelCode } from '../../drift/stats.js';
 
 /** What the drift gauges read (structural, so this plugin does not depend on the monitor's internals). */
 export interface DriftSnapshot {
@@ -20,8 +21,6 @@ declare module 'fastify' {
     metrics: ApiMetrics;
   }
 }
-
-const DRIFT_STATUS_VALUE = { ok: 0, warning: 1, drift: 2 } as const;
 
 /**
  * Prometheus metrics (names fixed in the project contract, prefix hd_). A registry per app instance, so tests can
@@ -108,7 +107,7 @@ export default fp(
       registers: [registry],
       collect() {
         const snapshot = opts.driftSnapshot();
-        if (snapshot) this.set(DRIFT_STATUS_VALUE[snapshot.status]);
+        if (snapshot) this.set(levelCode(snapshot.status));
       },
     });
 

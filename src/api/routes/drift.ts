@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { DriftMonitor } from '../../drift/monitor.js';
-import { FEATURE_NAMES } from '../../schema/feature-schema.js';
+import { FEATURE_NAMES } from '../../features/feature-schema.js';
 
 export interface DriftRoutesOptions {
   /** The monitor of the model being served; a getter because a model reload replaces it. */

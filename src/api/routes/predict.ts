@@ -1,8 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import { API_KEY_SECURITY } from '../plugins/auth.js';
-import { FEATURE_NAMES } from '../../schema/feature-schema.js';
-import type { LinearExplainer } from '../../train/explainer.js';
-import { linearContributions, occlusionContributions, occlusionRows, type Explanation } from '../model/explain.js';
+import { FEATURE_NAMES } from '../../features/feature-schema.js';
+import type { LinearExplainer } from '../../contract/model-card.js';
+import { linearContributions, occlusionContributions, occlusionRows, type Explanation } from '../model/contributions.js';
 import { riskBand } from '../model/risk.js';
 import { toInputTensor, type LoadedModel } from '../model/service.js';
 import { batchPredictionResponse, singlePredictionResponse } from '../schemas/patient.js';

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { FEATURES } from '../../schema/feature-schema.js';
+import { FEATURES } from '../../features/feature-schema.js';
 import { APP_CSS, APP_JS } from '../ui/assets.js';
 import { renderPage } from '../ui/page.js';
 

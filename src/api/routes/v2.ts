@@ -5,8 +5,11 @@
  */
 import type { FastifyError, FastifyInstance } from 'fastify';
 import { API_KEY_SECURITY } from '../plugins/auth.js';
-import { FEATURES, ruleViolation } from '../../schema/feature-schema.js';
-import { FEATURE_COUNT, INPUT_NAME, OUTPUT_NAMES, type LoadedModel } from '../model/service.js';
+import { FEATURES, ruleViolation } from '../../features/feature-schema.js';
+import { ONNX_INPUT as INPUT_NAME, ONNX_OUTPUTS } from '../../contract/artifact-contract.js';
+import { FEATURE_COUNT, type LoadedModel } from '../model/service.js';
+
+const OUTPUT_NAMES = [ONNX_OUTPUTS.label, ONNX_OUTPUTS.probabilities] as const;
 import { parseJsonBody } from '../plugins/json-parser.js';
 import { validationErrorBody, type ValidationIssue } from '../schemas/errors.js';
 
@@ -299,8 +302,13 @@ export default async function v2Routes(app: FastifyInstance, opts: V2RoutesOptio
 
     const n = rows.length;
     const tensors = {
-      label: { name: 'label', datatype: 'INT64', shape: [n], data: run.labels },
-      probabilities: { name: 'probabilities', datatype: 'FP32', shape: [n, 2], data: Array.from(run.probabilityMatrix) },
+      [ONNX_OUTPUTS.label]: { name: ONNX_OUTPUTS.label, datatype: 'INT64', shape: [n], data: run.labels },
+      [ONNX_OUTPUTS.probabilities]: {
+        name: ONNX_OUTPUTS.probabilities,
+        datatype: 'FP32',
+        shape: [n, 2],
+        data: Array.from(run.probabilityMatrix),
+      },
     };
     return {
       model_name: V2_MODEL_NAME,

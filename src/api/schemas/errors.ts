@@ -4,7 +4,7 @@
  * naming the field, the rule it breaks and the values it accepts. Pure functions, no Fastify state.
  */
 import { STATUS_CODES } from 'node:http';
-import { FEATURES, FEATURE_NAMES } from '../../schema/feature-schema.js';
+import { FEATURES, FEATURE_NAMES } from '../../features/feature-schema.js';
 import { allowedValues } from './patient.js';
 
 export interface ErrorDetail {

@@ -2,7 +2,7 @@
  * JSON schemas of the prediction API, generated from the feature schema (data/feature-schema.json) so validation,
  * OpenAPI docs and the model can never disagree on names, types, ranges or codes.
  */
-import { EXAMPLE_PATIENT as SCHEMA_EXAMPLE_PATIENT, FEATURES, type Feature } from '../../schema/feature-schema.js';
+import { EXAMPLE_PATIENT, FEATURES, type Feature } from '../../features/feature-schema.js';
 import { RISK_BANDS } from '../model/risk.js';
 
 /** Human-readable allowed values of a feature, used in docs and in error details. */
@@ -28,9 +28,6 @@ function featureProperty(feature: Feature): Record<string, unknown> {
   const codes = feature.codes.map((c) => c.code);
   return { type: nullable ? ['integer', 'null'] : 'integer', enum: nullable ? [...codes, null] : codes, description };
 }
-
-/** A typical patient for docs and examples (Cleveland row 1), from the feature schema. */
-export const EXAMPLE_PATIENT: Record<string, number> = { ...SCHEMA_EXAMPLE_PATIENT };
 
 export const patientSchema = {
   $id: 'Patient',

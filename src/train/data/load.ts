@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import { readFile, readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
-import type { Feature } from '../../schema/feature-schema.js';
-import { targetFromNum } from '../../schema/feature-schema.js';
+import type { Feature } from '../../features/feature-schema.js';
+import { targetFromNum } from '../../features/feature-schema.js';
 import { DataFileError, parseUciText } from './uci-file.js';
 import { validateAgainstSchema, type DataQualityReport } from './quality.js';
 

@@ -1,5 +1,5 @@
 import * as aq from 'arquero';
-import { ruleViolation, type Feature } from '../../schema/feature-schema.js';
+import { ruleViolation, type Feature } from '../../features/feature-schema.js';
 
 export interface OutOfRangeValue {
   file: string;

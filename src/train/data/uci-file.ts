@@ -1,4 +1,4 @@
-import type { Feature } from '../../schema/feature-schema.js';
+import type { Feature } from '../../features/feature-schema.js';
 
 /** A data problem located precisely enough for a person to fix the file: file, line and column. */
 export class DataFileError extends Error {

@@ -1,4 +1,4 @@
-import type { Feature } from '../../schema/feature-schema.js';
+import type { Feature } from '../../features/feature-schema.js';
 import { childSeed } from '../models/random.js';
 import { fitModel, predictProbabilities, type ModelName } from '../models/model.js';
 import { classificationMetrics, type ClassificationMetrics } from './metrics.js';
@@ -34,6 +34,7 @@ export function crossValidate(
   y: readonly number[],
   k: number,
   seed: number,
+  threshold: number,
   onFold?: (fold: number, metrics: ClassificationMetrics) => void,
 ): CrossValidationResult {
   const outOfFold = new Array<number>(y.length).fill(Number.NaN);
@@ -53,6 +54,7 @@ export function crossValidate(
     const metrics = classificationMetrics(
       test.map((i) => y[i]!),
       p,
+      threshold,
     );
     onFold?.(fold, metrics);
     return metrics;

@@ -92,7 +92,7 @@ export function averagePrecision(y: readonly number[], p: readonly number[]): nu
   return area;
 }
 
-export function confusionMatrix(y: readonly number[], p: readonly number[], threshold = 0.5): ConfusionMatrix {
+export function confusionMatrix(y: readonly number[], p: readonly number[], threshold: number): ConfusionMatrix {
   const m: ConfusionMatrix = { tn: 0, fp: 0, fn: 0, tp: 0 };
   y.forEach((label, i) => {
     const predicted = p[i]! >= threshold ? 1 : 0;
@@ -118,7 +118,7 @@ export function logLoss(y: readonly number[], p: readonly number[], eps = 1e-15)
   );
 }
 
-export function classificationMetrics(y: readonly number[], p: readonly number[], threshold = 0.5): ClassificationMetrics {
+export function classificationMetrics(y: readonly number[], p: readonly number[], threshold: number): ClassificationMetrics {
   const confusion = confusionMatrix(y, p, threshold);
   const precision = confusion.tp + confusion.fp ? confusion.tp / (confusion.tp + confusion.fp) : 0;
   const recall = confusion.tp + confusion.fn ? confusion.tp / (confusion.tp + confusion.fn) : 0;

@@ -1,13 +1,13 @@
-import type { Feature } from '../../schema/feature-schema.js';
+import { ONNX_INPUT, ONNX_OUTPUTS } from '../../contract/artifact-contract.js';
+import type { Feature } from '../../features/feature-schema.js';
 import type { TrainedModel } from '../models/model.js';
 import type { LogisticRegressionModel } from '../models/logistic-regression.js';
 import type { RandomForestModel } from '../models/random-forest.js';
 import { INT64, ONNX_ML_DOMAIN, encodeModel, floatInfo, floatTensor, int64Info, int64Tensor, node } from './onnx-builder.js';
 
-/** Graph contract shared with the API: one float32 [N, 13] input in schema order (NaN = missing). */
-export const ONNX_INPUT = 'features';
-export const ONNX_LABEL_OUTPUT = 'label';
-export const ONNX_PROBABILITIES_OUTPUT = 'probabilities';
+/** The graph's tensor names are the artifact contract's: one float32 [N, 13] input in schema order (NaN = missing). */
+const ONNX_LABEL_OUTPUT = ONNX_OUTPUTS.label;
+const ONNX_PROBABILITIES_OUTPUT = ONNX_OUTPUTS.probabilities;
 
 /** The classifiers' own label output is not used: its rule differs between operators (see labelNodes). */
 const CLASSIFIER_LABEL = 'classifier_label';
@@ -167,7 +167,7 @@ function labelNodes(threshold: number): { nodes: Nodes; initializers: ReturnType
 }
 
 /** The whole model — preprocessing and classifier — as one ONNX graph. Deterministic bytes for equal models. */
-export function exportOnnx(model: TrainedModel, features: readonly Feature[], producerVersion: string, threshold = 0.5): Uint8Array {
+export function exportOnnx(model: TrainedModel, features: readonly Feature[], producerVersion: string, threshold: number): Uint8Array {
   const prep = preprocessingNodes(model, features);
   const label = labelNodes(threshold);
   const classifier =

@@ -1,5 +1,5 @@
 import * as ort from 'onnxruntime-node';
-import { ONNX_INPUT, ONNX_PROBABILITIES_OUTPUT } from './model-graph.js';
+import { ONNX_INPUT, ONNX_OUTPUTS } from '../../contract/artifact-contract.js';
 
 export const PARITY_TOLERANCE = 1e-5;
 
@@ -10,7 +10,7 @@ export async function onnxProbabilities(onnxBytes: Uint8Array, rows: readonly nu
     const width = rows[0]?.length ?? 0;
     const input = new ort.Tensor('float32', Float32Array.from(rows.flat()), [rows.length, width]);
     const output = await session.run({ [ONNX_INPUT]: input });
-    const probabilities = output[ONNX_PROBABILITIES_OUTPUT]!.data as Float32Array;
+    const probabilities = output[ONNX_OUTPUTS.probabilities]!.data as Float32Array;
     return rows.map((_, i) => probabilities[2 * i + 1]!);
   } finally {
     await session.release();

@@ -1,4 +1,4 @@
-import type { Feature } from '../../schema/feature-schema.js';
+import type { Feature } from '../../features/feature-schema.js';
 import {
   DEFAULT_LR_PARAMS,
   fitLogisticRegression,
@@ -11,9 +11,9 @@ import { DEFAULT_RF_PARAMS, fitRandomForest, predictRandomForest, type RandomFor
 export const MODEL_NAMES = ['logistic_regression', 'random_forest'] as const;
 export type ModelName = (typeof MODEL_NAMES)[number];
 
-export const DEFAULT_HYPER_PARAMETERS: Record<ModelName, object> = {
-  logistic_regression: DEFAULT_LR_PARAMS,
-  random_forest: DEFAULT_RF_PARAMS,
+export const DEFAULT_HYPER_PARAMETERS: Record<ModelName, Record<string, unknown>> = {
+  logistic_regression: { ...DEFAULT_LR_PARAMS },
+  random_forest: { ...DEFAULT_RF_PARAMS },
 };
 
 /** A model as it is exported: preprocessing fitted on the training rows plus the estimator on the design matrix. */
@@ -21,7 +21,7 @@ export interface TrainedModel {
   name: ModelName;
   preprocessing: Preprocessing;
   estimator: LogisticRegressionModel | RandomForestModel;
-  hyperParameters: object;
+  hyperParameters: Record<string, unknown>;
 }
 
 export function fitModel(

@@ -1,4 +1,4 @@
-import type { Feature } from '../../schema/feature-schema.js';
+import type { Feature } from '../../features/feature-schema.js';
 
 /** One column of the design matrix: a scaled numeric feature, or one category code of a categorical feature. */
 export type DesignColumn =

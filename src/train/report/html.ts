@@ -1,4 +1,5 @@
-import type { ModelCard, ModelEvaluation } from '../pipeline.js';
+import type { ModelCard } from '../../contract/model-card.js';
+import type { ModelEvaluation } from '../pipeline.js';
 import { barChart, confusionMatrixChart, escapeXml, unitLineChart } from './svg.js';
 
 const COLORS: Record<string, string> = { logistic_regression: '#2563eb', random_forest: '#d97706' };

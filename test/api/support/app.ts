@@ -3,7 +3,7 @@ import { buildApp } from '../../../src/api/app.js';
 import { loadConfig } from '../../../src/api/config.js';
 import { testModelDir } from './model.js';
 import type { ApiBody } from './types.js';
-import { EXAMPLE_PATIENT } from '../../../src/schema/feature-schema.js';
+import { EXAMPLE_PATIENT } from '../../../src/features/feature-schema.js';
 
 export interface RunningApp {
   app: FastifyInstance;

@@ -3,7 +3,7 @@ import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, renameSync,
 import os from 'node:os';
 import path from 'node:path';
 import { inject } from 'vitest';
-import type { ModelCard } from '../../../src/api/model/card.js';
+import type { ModelCard } from '../../../src/contract/model-card.js';
 import { clevelandFile, repoRoot } from '../../support/paths.js';
 import { trainModelInto } from './train.js';
 
@@ -21,6 +21,8 @@ function trainingFingerprint(): string {
   };
   walk(path.join(repoRoot, 'src/train'));
   walk(path.join(repoRoot, 'src/drift'));
+  walk(path.join(repoRoot, 'src/contract'));
+  walk(path.join(repoRoot, 'src/features'));
   hash.update(readFileSync(path.join(repoRoot, 'data/feature-schema.json'))).update(readFileSync(clevelandFile));
   return hash.digest('hex').slice(0, 16);
 }

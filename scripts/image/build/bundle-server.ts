@@ -9,7 +9,7 @@
  * read files relative to their own install directory (Swagger UI's static assets, their package.json).
  * pino's worker transports would also need their files, but the API logs JSON to stdout and configures none.
  *
- * Usage: tsx scripts/image/bundle-server.ts <entry> <outfile>
+ * Usage: tsx scripts/image/build/bundle-server.ts <entry> <outfile>
  */
 import { build } from 'esbuild';
 

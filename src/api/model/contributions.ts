@@ -1,5 +1,5 @@
-import type { LinearExplainer } from '../../train/explainer.js';
-import { FEATURE_NAMES } from '../../schema/feature-schema.js';
+import type { LinearExplainer } from '../../contract/model-card.js';
+import { FEATURE_NAMES } from '../../features/feature-schema.js';
 
 export interface Contribution {
   feature: string;
@@ -27,7 +27,7 @@ export const logit = (p: number): number => {
 const byMagnitude = (a: Contribution, b: Contribution) => Math.abs(b.contribution) - Math.abs(a.contribution);
 
 /**
- * Exact contributions of a logistic regression (see src/train/explainer.ts):
+ * Exact contributions of a logistic regression (see src/train/export/linear-explainer.ts):
  *   logit = baselineLogit + Σ contribution(feature), contribution = Σ_k weight_k · (x_k − trainingMean_k)
  * over the feature's design columns, with missing values imputed exactly as the graph does.
  */

@@ -1,7 +1,7 @@
-import type { TrainResult } from './pipeline.js';
-import { recordLocalRun } from './tracking/local-store.js';
-import { logRunToMlflow, mlflowConfigFromEnv } from './tracking/mlflow.js';
-import type { MetricTree } from './tracking/run-record.js';
+import type { TrainResult } from '../pipeline.js';
+import { recordLocalRun } from './local-store.js';
+import { logRunToMlflow, mlflowConfigFromEnv } from './mlflow.js';
+import type { MetricTree } from './run-record.js';
 
 export interface TrackOptions {
   runsDir: string;

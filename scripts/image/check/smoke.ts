@@ -5,13 +5,13 @@
  * and one JSON line with the measurements (image size, start-to-ready median of N starts). Exit 1 on any FAIL.
  */
 import { parseArgs } from 'node:util';
-import { dockerEngineStatus } from './process.js';
-import { IMAGE_REPOSITORY } from './image-config.js';
+import { dockerEngineStatus } from '../../lib/process.js';
+import { IMAGE_NAME } from '../../../src/contract/artifact-contract.js';
 import { runHttpSmoke, runSmoke } from './smoke-checks.js';
 
 const { values } = parseArgs({
   options: {
-    image: { type: 'string', default: `${IMAGE_REPOSITORY}:latest` },
+    image: { type: 'string', default: `${IMAGE_NAME}:latest` },
     'model-dir': { type: 'string', default: 'artifacts' },
     'timing-runs': { type: 'string', default: '5' },
   },

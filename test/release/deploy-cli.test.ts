@@ -1,5 +1,5 @@
 /**
- * `npm run deploy` (src/deploy/cli.ts, run as a user runs it) against the Kubernetes API stand-in
+ * `npm run deploy` (src/release/cli.ts, run as a user runs it) against the Kubernetes API stand-in
  * (kube-api-stand-in.ts): first deploy, idempotent second run, failed rollout -> diagnostics -> rollback,
  * rollout timeout, first deploy failing with nothing to roll back to, and the error paths (bad options,
  * bad kubeconfig, unreachable server, 401, 403). The chart is rendered by the real helm binary.
@@ -8,12 +8,12 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { findHelm, renderChart } from '../../src/deploy/render.js';
+import { findHelm, renderChart } from '../../src/release/render.js';
 import { repoRoot } from '../support/paths.js';
 import { realComponent } from '../support/real-component.js';
 import { runTs, type CliResult } from '../support/run-cli.js';
 import { KubeApiStandIn, type StandInOptions } from './kube-api-stand-in.js';
-import { freePort } from '../support/free-port.js';
+import { freePort } from '../../scripts/lib/free-port.js';
 
 const haveHelm = realComponent('helm', findHelm() !== undefined, 'no helm on PATH, HELM_BIN or ~/go/bin (bash scripts/ci/install-helm.sh)');
 const chartDir = path.join(repoRoot, 'deploy/helm/heart-disease-api');
@@ -69,7 +69,7 @@ function deployCli(config: string, namespace: string, image: string | undefined,
     ...extra,
   ];
   if (image) args.push('--image', image);
-  return runTs('src/deploy/cli.ts', args, {}, 90_000);
+  return runTs('src/release/cli.ts', args, {}, 90_000);
 }
 
 const output = (run: CliResult) => `${run.stdout}\n${run.stderr}`;
@@ -236,7 +236,7 @@ describe.runIf(haveHelm)('deploy CLI against the Kubernetes API stand-in', () =>
 describe.runIf(haveHelm)('deploy CLI error paths', () => {
   it('bad options name the option and the rule', async () => {
     // Everything else valid, so each run fails on the one option under test.
-    const cli = (...options: string[]) => runTs('src/deploy/cli.ts', ['--kubeconfig', devValues, '--values', devValues, ...options]);
+    const cli = (...options: string[]) => runTs('src/release/cli.ts', ['--kubeconfig', devValues, '--values', devValues, ...options]);
     const noNamespace = await cli();
     expect(noNamespace.code).toBe(2);
     expect(noNamespace.stderr).toContain('--namespace is required');
@@ -279,7 +279,7 @@ describe.runIf(haveHelm)('deploy CLI error paths', () => {
     const { standIn, url } = await startStandIn();
     try {
       const run = await runTs(
-        'src/deploy/cli.ts',
+        'src/release/cli.ts',
         ['--kubeconfig', kubeconfig('no-helm', url), '--namespace', 'hd', '--values', devValues],
         { HELM_BIN: path.join(scratch, 'no-such-helm') },
       );

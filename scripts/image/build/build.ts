@@ -5,12 +5,13 @@
  */
 import { parseArgs } from 'node:util';
 import { buildImage } from './build-image.js';
-import { dockerEngineStatus } from './process.js';
+import { dockerEngineStatus } from '../../lib/process.js';
 
 const { values } = parseArgs({
   options: {
     'model-dir': { type: 'string', default: process.env.MODEL_DIR_CONTEXT ?? 'artifacts' },
     'base-image': { type: 'string', default: process.env.BASE_IMAGE },
+    repository: { type: 'string', default: process.env.IMAGE_REPOSITORY },
     quiet: { type: 'boolean', default: false },
   },
 });
@@ -25,6 +26,7 @@ try {
   const result = await buildImage({
     modelDir: values['model-dir']!,
     baseImage: values['base-image'],
+    repository: values.repository,
     extraCaCert: process.env.EXTRA_CA_CERT ?? process.env.NODE_EXTRA_CA_CERTS ?? process.env.SSL_CERT_FILE ?? null,
     log: (line) => console.error(`[image:build] ${line}`),
     echo: values.quiet ? undefined : (chunk) => process.stderr.write(chunk),

@@ -1,5 +1,5 @@
-import { repoRoot } from './image-config.js';
-import { runProcess } from './process.js';
+import { repoRoot } from '../../lib/model-dir.js';
+import { runProcess } from '../../lib/process.js';
 
 export type AuditStatus = 'PASS' | 'FAIL' | 'UNAVAILABLE';
 

@@ -1,48 +1,57 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
+import Type, { type Static } from 'typebox';
+import { Compile } from 'typebox/compile';
 
-export interface CategoryCode {
-  code: number;
-  label: string;
-}
+/**
+ * The 13 features' schema (data/feature-schema.json), typed. The TypeBox definitions below are both the TypeScript
+ * types and the JSON Schema the file is checked against when read, and model.json embeds the same shape.
+ */
+export const CategoryCodeSchema = Type.Object({ code: Type.Integer(), label: Type.String() });
 
-interface FeatureBase {
-  name: string;
+const featureBase = {
+  name: Type.String({ pattern: '^[a-z][a-z0-9_]*$' }),
   /** Value of the documented example patient (Cleveland row 1). */
-  example: number;
-  label: string;
-  description: string;
-  required: boolean;
-}
+  example: Type.Number(),
+  label: Type.String(),
+  description: Type.String(),
+  required: Type.Boolean(),
+};
 
-export interface NumericFeature extends FeatureBase {
-  type: 'numeric';
-  integer: boolean;
-  unit: string;
-  min: number;
-  max: number;
-}
+export const NumericFeatureSchema = Type.Object({
+  ...featureBase,
+  type: Type.Literal('numeric'),
+  integer: Type.Boolean(),
+  unit: Type.String(),
+  min: Type.Number(),
+  max: Type.Number(),
+});
 
-export interface CategoricalFeature extends FeatureBase {
-  type: 'categorical';
-  codes: CategoryCode[];
-}
+export const CategoricalFeatureSchema = Type.Object({
+  ...featureBase,
+  type: Type.Literal('categorical'),
+  codes: Type.Array(CategoryCodeSchema, { minItems: 1 }),
+});
 
+export const FeatureSchemaSchema = Type.Object({
+  version: Type.Integer(),
+  missingToken: Type.String(),
+  features: Type.Array(Type.Union([NumericFeatureSchema, CategoricalFeatureSchema]), { minItems: 1 }),
+  target: Type.Object({
+    name: Type.String(),
+    description: Type.String(),
+    codes: Type.Array(Type.Integer()),
+    positiveRule: Type.String(),
+    labels: Type.Record(Type.String(), Type.String()),
+  }),
+});
+
+export type CategoryCode = Static<typeof CategoryCodeSchema>;
+export type NumericFeature = Static<typeof NumericFeatureSchema>;
+export type CategoricalFeature = Static<typeof CategoricalFeatureSchema>;
 export type Feature = NumericFeature | CategoricalFeature;
-
-export interface FeatureSchema {
-  version: number;
-  missingToken: string;
-  features: Feature[];
-  target: {
-    name: string;
-    description: string;
-    codes: number[];
-    positiveRule: string;
-    labels: Record<string, string>;
-  };
-}
+export type FeatureSchema = Static<typeof FeatureSchemaSchema>;
 
 /** Path of the schema file; resolved from this module so it works from src/ (tsx) and dist/ (compiled). */
 export function featureSchemaPath(): string {
@@ -60,7 +69,13 @@ export function featureSchemaPath(): string {
 }
 
 export function loadFeatureSchema(file = featureSchemaPath()): FeatureSchema {
-  return JSON.parse(readFileSync(file, 'utf8')) as FeatureSchema;
+  const parsed: unknown = JSON.parse(readFileSync(file, 'utf8'));
+  const validator = Compile(FeatureSchemaSchema);
+  if (!validator.Check(parsed)) {
+    const first = validator.Errors(parsed)[0];
+    throw new Error(`${file}: not a feature schema: ${first ? `${first.instancePath || '(root)'} ${first.message}` : 'invalid'}`);
+  }
+  return parsed;
 }
 
 /** The schema every module uses; read once. */

@@ -4,10 +4,10 @@
  */
 import type { V1Deployment, V1ReplicaSet } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
-import { parseDuration, parseImageRef } from '../../src/deploy/args.js';
-import { DeployError } from '../../src/deploy/errors.js';
-import { latestAndPrevious, rollbackPatch, sameTemplateIgnoringHash } from '../../src/deploy/history.js';
-import { deploymentRolloutState, type DeploymentLike } from '../../src/deploy/rollout.js';
+import { parseDuration, parseImageRef } from '../../src/release/args.js';
+import { DeployError } from '../../src/release/errors.js';
+import { latestAndPrevious, rollbackPatch, sameTemplateIgnoringHash } from '../../src/release/history.js';
+import { deploymentRolloutState, type DeploymentLike } from '../../src/release/rollout.js';
 
 const deployment = (over: { generation?: number; replicas?: number; status?: DeploymentLike['status'] }): DeploymentLike => ({
   metadata: { name: 'api', generation: over.generation ?? 2 },

@@ -2,7 +2,7 @@
  * The image smoke test as a list of checks against a real Docker engine. Used by `npm run image:smoke`
  * (prints a verdict) and test/image/image.test.ts (asserts on the same results and observations).
  */
-import { chmodSync, copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import {
@@ -15,11 +15,13 @@ import {
   waitForReady,
   type RunningContainer,
 } from './container.js';
-import { MAX_IMAGE_BYTES, MODEL_VERSION_LABEL, STOP_GRACE_S, readModelCard, repoRoot } from './image-config.js';
+import { IMAGE_LABEL_KEYS, MODEL_FILES } from '../../../src/contract/artifact-contract.js';
+import { readModelCard, repoRoot } from '../../lib/model-dir.js';
+import { MAX_IMAGE_BYTES, STOP_GRACE_S } from './limits.js';
 import { firstClevelandPatient, localPrediction, type KnownPatient, type Prediction } from './local-model.js';
-import { httpText } from './http.js';
+import { httpText } from '../../lib/http.js';
 import { auditProductionDependencies } from './npm-audit.js';
-import { dockerChecked, median, runProcess } from './process.js';
+import { dockerChecked, median, runProcess } from '../../lib/process.js';
 import { findSecretLikePaths, npmrcHasCredentials, secretLikeEnv } from './secret-scan.js';
 
 export type CheckStatus = 'PASS' | 'FAIL' | 'UNAVAILABLE';
@@ -180,9 +182,9 @@ export async function scanImageForSecrets(image: string): Promise<{ files: numbe
 async function readBakedModelCard(image: string): Promise<{ modelVersion?: string }> {
   const id = (await dockerChecked(['create', '--label', SMOKE_LABEL, image])).trim();
   try {
-    const out = await runProcess('bash', ['-o', 'pipefail', '-c', `docker cp ${id}:/app/artifacts/model.json - | tar -xO`]);
-    if (out.code !== 0) throw new CheckFailure(`cannot read /app/artifacts/model.json from the image: ${out.stderr.trim()}`);
-    return parseJson(out.stdout, '/app/artifacts/model.json') as { modelVersion?: string };
+    const out = await runProcess('bash', ['-o', 'pipefail', '-c', `docker cp ${id}:/app/artifacts/${MODEL_FILES.card} - | tar -xO`]);
+    if (out.code !== 0) throw new CheckFailure(`cannot read /app/artifacts/${MODEL_FILES.card} from the image: ${out.stderr.trim()}`);
+    return parseJson(out.stdout, `/app/artifacts/${MODEL_FILES.card}`) as { modelVersion?: string };
   } finally {
     await removeContainer(id);
   }
@@ -208,10 +210,9 @@ async function withContainer<T>(
 function stageReplacementModel(modelDir: string, version: string): string {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'hd-model-volume-'));
   chmodSync(dir, 0o755); // the container's non-root user must be able to read it
-  copyFileSync(path.join(repoRoot, modelDir, 'model.onnx'), path.join(dir, 'model.onnx'));
-  const card = JSON.parse(readFileSync(path.join(repoRoot, modelDir, 'model.json'), 'utf8')) as Record<string, unknown>;
-  writeFileSync(path.join(dir, 'model.json'), JSON.stringify({ ...card, modelVersion: version }));
-  for (const f of ['model.onnx', 'model.json']) chmodSync(path.join(dir, f), 0o644);
+  copyFileSync(path.join(repoRoot, modelDir, MODEL_FILES.onnx), path.join(dir, MODEL_FILES.onnx));
+  writeFileSync(path.join(dir, MODEL_FILES.card), JSON.stringify({ ...readModelCard(modelDir), modelVersion: version }));
+  for (const f of [MODEL_FILES.onnx, MODEL_FILES.card]) chmodSync(path.join(dir, f), 0o644);
   return dir;
 }
 
@@ -252,7 +253,7 @@ export async function runSmoke(options: SmokeOptions): Promise<SmokeReport> {
   const info = await inspectImage(options.image);
   const card = readModelCard(options.modelDir);
   const patient = firstClevelandPatient(options.dataDir);
-  const expected = await localPrediction(path.join(repoRoot, options.modelDir, 'model.onnx'), patient.vector);
+  const expected = await localPrediction(path.join(repoRoot, options.modelDir, MODEL_FILES.onnx), patient.vector);
   log(
     `image ${options.image} (${info.Id.slice(7, 19)}), local model ${card.modelVersion}: label=${expected.label} p=${expected.probability}`,
   );
@@ -266,23 +267,18 @@ export async function runSmoke(options: SmokeOptions): Promise<SmokeReport> {
 
   await check(results, 'oci-labels', async () => {
     const labels = info.Config.Labels ?? {};
-    const wanted = [
-      'org.opencontainers.image.source',
-      'org.opencontainers.image.revision',
-      'org.opencontainers.image.version',
-      MODEL_VERSION_LABEL,
-    ];
+    const wanted = Object.values(IMAGE_LABEL_KEYS);
     const missing = wanted.filter((k) => !labels[k] || labels[k] === 'unknown');
     const observed = Object.fromEntries(wanted.map((k) => [k, labels[k]]));
     if (missing.length > 0) throw new CheckFailure(`missing or unknown: ${missing.join(', ')}`, observed);
-    if (labels[MODEL_VERSION_LABEL] !== card.modelVersion) {
+    if (labels[IMAGE_LABEL_KEYS.modelVersion] !== card.modelVersion) {
       throw new CheckFailure(
-        `image model ${labels[MODEL_VERSION_LABEL]} is not the local model ${card.modelVersion}: rebuild with npm run image:build`,
+        `image model ${labels[IMAGE_LABEL_KEYS.modelVersion]} is not the local model ${card.modelVersion}: rebuild with npm run image:build`,
         observed,
       );
     }
     return {
-      detail: `revision ${labels['org.opencontainers.image.revision']?.slice(0, 12)}, model ${labels[MODEL_VERSION_LABEL]}`,
+      detail: `revision ${labels[IMAGE_LABEL_KEYS.revision]?.slice(0, 12)}, model ${labels[IMAGE_LABEL_KEYS.modelVersion]}`,
       observed,
     };
   });
@@ -366,7 +362,7 @@ export async function runSmoke(options: SmokeOptions): Promise<SmokeReport> {
 
   await check(results, 'model-label-matches-baked-model', async () => {
     const card = await readBakedModelCard(options.image);
-    const label = info.Config.Labels?.[MODEL_VERSION_LABEL];
+    const label = info.Config.Labels?.[IMAGE_LABEL_KEYS.modelVersion];
     if (card.modelVersion !== label) throw new CheckFailure(`label says ${label}, /app/artifacts/model.json says ${card.modelVersion}`);
     return { detail: `label and baked model.json agree on ${label}` };
   });
@@ -409,7 +405,7 @@ export async function runHttpSmoke(options: {
   const baseUrl = options.baseUrl.replace(/\/+$/, '');
   const card = readModelCard(options.modelDir);
   const patient = firstClevelandPatient(options.dataDir);
-  const expected = await localPrediction(path.join(repoRoot, options.modelDir, 'model.onnx'), patient.vector);
+  const expected = await localPrediction(path.join(repoRoot, options.modelDir, MODEL_FILES.onnx), patient.vector);
   const ready = await check(results, 'ready', async () => {
     const started = performance.now();
     const deadline = started + (options.readyTimeoutMs ?? 60_000);

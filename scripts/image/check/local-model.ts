@@ -1,9 +1,10 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import * as ort from 'onnxruntime-node';
-import { FEATURES, FEATURE_NAMES } from '../../src/schema/feature-schema.js';
-import { parseUciText } from '../../src/train/data/uci-file.js';
-import { repoRoot } from './image-config.js';
+import { FEATURES, FEATURE_NAMES } from '../../../src/features/feature-schema.js';
+import { parseUciText } from '../../../src/train/data/uci-file.js';
+import { ONNX_INPUT, ONNX_OUTPUTS } from '../../../src/contract/artifact-contract.js';
+import { repoRoot } from '../../lib/model-dir.js';
 
 export interface KnownPatient {
   source: string;
@@ -34,11 +35,11 @@ export async function localPrediction(modelPath: string, vector: readonly number
   const session = await ort.InferenceSession.create(modelPath);
   try {
     const input = new ort.Tensor('float32', Float32Array.from(vector), [1, vector.length]);
-    const outputs = await session.run({ features: input });
-    const probabilities = outputs.probabilities?.data as Float32Array | undefined;
-    const labels = outputs.label?.data as BigInt64Array | undefined;
+    const outputs = await session.run({ [ONNX_INPUT]: input });
+    const probabilities = outputs[ONNX_OUTPUTS.probabilities]?.data as Float32Array | undefined;
+    const labels = outputs[ONNX_OUTPUTS.label]?.data as BigInt64Array | undefined;
     if (!probabilities || !labels)
-      throw new Error(`${modelPath}: outputs 'label' and 'probabilities' expected, got ${Object.keys(outputs).join(', ')}`);
+      throw new Error(`${modelPath}: outputs ${Object.values(ONNX_OUTPUTS).join(', ')} expected, got ${Object.keys(outputs).join(', ')}`);
     return { label: Number(labels[0]), probability: probabilities[1]! };
   } finally {
     await session.release();

@@ -1,24 +1,9 @@
-import type { LogisticRegressionModel } from './models/logistic-regression.js';
-import type { TrainedModel } from './models/model.js';
-import { transform } from './models/preprocessing.js';
+import type { LinearExplainer } from '../../contract/model-card.js';
+import type { LogisticRegressionModel } from '../models/logistic-regression.js';
+import type { TrainedModel } from '../models/model.js';
+import { transform } from '../models/preprocessing.js';
 
-/**
- * Exact additive explanation of a logistic regression, stored in model.json for the API:
- *   logit = baselineLogit + Σ_features contribution(feature)
- *   contribution(feature) = Σ over its design columns k of weight_k · (x_k − trainingMean_k)
- * so a contribution is the feature's push away from the average training patient, in log-odds.
- */
-export interface LinearExplainer {
-  kind: 'linear';
-  intercept: number;
-  baselineLogit: number;
-  imputeValues: Record<string, number>;
-  terms: (
-    | { feature: string; kind: 'numeric'; mean: number; std: number; weight: number; trainingMean: number }
-    | { feature: string; kind: 'one-hot'; code: number; weight: number; trainingMean: number }
-  )[];
-}
-
+/** The exact linear explainer stored in model.json (its formula is documented with the contract type). */
 export function linearExplainer(model: TrainedModel, trainingRows: readonly number[][], featureNames: readonly string[]): LinearExplainer {
   const estimator = model.estimator as LogisticRegressionModel;
   const x = transform(model.preprocessing, trainingRows);

@@ -1,6 +1,6 @@
-import { httpText } from './http.js';
-import { CONTAINER_PORT } from './image-config.js';
-import { docker, dockerChecked } from './process.js';
+import { waitUntilReady } from '../../lib/api-process.js';
+import { API_PORT } from '../../../src/contract/artifact-contract.js';
+import { docker, dockerChecked } from '../../lib/process.js';
 
 export interface RunningContainer {
   id: string;
@@ -14,9 +14,9 @@ export const SMOKE_LABEL = 'dev.heart-disease-mlops.smoke=1';
 /** `docker run -d` with the API port published on a random 127.0.0.1 port (never on all interfaces). */
 export async function startContainer(image: string, extraArgs: readonly string[] = []): Promise<RunningContainer> {
   const id = (
-    await dockerChecked(['run', '-d', '--label', SMOKE_LABEL, '--publish', `127.0.0.1::${CONTAINER_PORT}`, ...extraArgs, image])
+    await dockerChecked(['run', '-d', '--label', SMOKE_LABEL, '--publish', `127.0.0.1::${API_PORT}`, ...extraArgs, image])
   ).trim();
-  const mapping = (await dockerChecked(['port', id, `${CONTAINER_PORT}/tcp`])).trim().split('\n')[0] ?? '';
+  const mapping = (await dockerChecked(['port', id, `${API_PORT}/tcp`])).trim().split('\n')[0] ?? '';
   const port = Number(mapping.split(':').pop());
   if (!Number.isInteger(port) || port <= 0) throw new Error(`cannot read the published port of ${id}: '${mapping}'`);
   return { id, baseUrl: `http://127.0.0.1:${port}` };
@@ -28,25 +28,19 @@ export async function isRunning(id: string): Promise<boolean> {
 }
 
 /**
- * Poll GET /ready until 200; returns milliseconds from `since` (a performance.now() reading).
+ * Wait until GET /ready answers 200; returns milliseconds from `since` (a performance.now() reading).
  * Gives up early when the container exits (a crashed server is never going to be ready).
  */
 export async function waitForReady(container: RunningContainer, since: number, timeoutMs = 30_000, pollMs = 20): Promise<number> {
-  const deadline = since + timeoutMs;
   let polls = 0;
-  while (performance.now() < deadline) {
-    try {
-      const res = await httpText(`${container.baseUrl}/ready`, undefined, 1000);
-      if (res.status === 200) return performance.now() - since;
-    } catch {
-      // not listening yet (docker-proxy accepts, then resets)
-    }
-    if (++polls % 25 === 0 && !(await isRunning(container.id))) {
-      throw new Error(`container exited before /ready answered 200; logs:\n${await containerLogs(container.id)}`);
-    }
-    await new Promise((r) => setTimeout(r, pollMs));
-  }
-  throw new Error(`/ready did not answer 200 within ${timeoutMs} ms; logs:\n${await containerLogs(container.id)}`);
+  await waitUntilReady(container.baseUrl, {
+    timeoutMs: Math.max(0, since + timeoutMs - performance.now()),
+    pollMs,
+    // docker inspect is slow next to a 20 ms poll: ask every 25th time.
+    stillRunning: () => (++polls % 25 === 0 ? isRunning(container.id) : true),
+    describe: () => containerLogs(container.id),
+  });
+  return performance.now() - since;
 }
 
 export async function containerLogs(id: string, lines = 40): Promise<string> {

@@ -1,13 +1,17 @@
 import { copyFileSync, existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { docker, runChecked, runProcess } from './process.js';
-import { IMAGE_REPOSITORY, readModelCard, repoRoot, tagFromModelVersion } from './image-config.js';
+import { docker, runChecked, runProcess } from '../../lib/process.js';
+import { IMAGE_NAME, MODEL_FILES } from '../../../src/contract/artifact-contract.js';
+import { imageLabels, imageReference } from '../../../src/contract/image.js';
+import { readModelCard, repoRoot } from '../../lib/model-dir.js';
 
 export interface BuildOptions {
   /** Build-context directory (relative to the repo root) holding model.onnx + model.json. */
   modelDir: string;
   /** Requested base image; falls back to the locally built Debian + node base when it cannot be pulled. */
   baseImage?: string;
+  /** Image repository (default the contract's image name); tagged <repository>:<model tag> and :latest. */
+  repository?: string;
   /** PEM bundle npm must trust inside the build (TLS-intercepting proxy); null = none. */
   extraCaCert?: string | null;
   log?: (line: string) => void;
@@ -23,7 +27,7 @@ export interface BuildResult {
   modelVersion: string;
 }
 
-const CA_TARGET = path.join(repoRoot, 'scripts/image/certs/extra-ca.crt');
+const CA_TARGET = path.join(repoRoot, 'scripts/image/build/certs/extra-ca.crt');
 
 /** Resolve a usable base image (pull, cached, or built offline) via ensure-base-image.sh. */
 export async function ensureBaseImage(
@@ -31,7 +35,7 @@ export async function ensureBaseImage(
   echo?: (chunk: string) => void,
 ): Promise<{ image: string; seconds: number }> {
   const started = performance.now();
-  const stdout = await runChecked('bash', [path.join(repoRoot, 'scripts/image/ensure-base-image.sh')], {
+  const stdout = await runChecked('bash', [path.join(repoRoot, 'scripts/image/build/ensure-base-image.sh')], {
     env: baseImage ? { BASE_IMAGE: baseImage } : {},
     echo: (chunk) => echo?.(chunk),
   });
@@ -93,7 +97,7 @@ export async function chooseBuilder(): Promise<Builder> {
 export async function buildImage(options: BuildOptions): Promise<BuildResult> {
   const log = options.log ?? (() => undefined);
   const card = readModelCard(options.modelDir);
-  for (const file of ['model.onnx', 'model.json']) {
+  for (const file of [MODEL_FILES.onnx, MODEL_FILES.card]) {
     if (!existsSync(path.join(repoRoot, options.modelDir, file)))
       throw new Error(`${options.modelDir}/${file} is missing; run \`npm run train\` first`);
   }
@@ -108,18 +112,17 @@ export async function buildImage(options: BuildOptions): Promise<BuildResult> {
   const pkg = JSON.parse(readFileSync(path.join(repoRoot, 'package.json'), 'utf8')) as { version: string };
   const revision = await gitValue(['rev-parse', 'HEAD'], 'unknown');
   const source = await gitValue(['remote', 'get-url', 'origin'], 'https://github.com/heart-disease-mlops/heart-disease-mlops');
-  const tags = [`${IMAGE_REPOSITORY}:${tagFromModelVersion(card.modelVersion)}`, `${IMAGE_REPOSITORY}:latest`];
+  const repository = options.repository ?? IMAGE_NAME;
+  const tags = [imageReference(card.modelVersion, repository), `${repository}:latest`];
   const buildArgs: Record<string, string> = {
     BASE_IMAGE: base.image,
     MODEL_DIR_CONTEXT: options.modelDir.replace(/\/+$/, ''),
-    MODEL_VERSION: card.modelVersion,
-    VCS_REF: revision,
-    VERSION: pkg.version,
-    CREATED: new Date().toISOString(),
-    SOURCE_URL: source,
   };
+  // The model's creation time, not the wall clock: rebuilding one model gives the same labels.
+  const labels = imageLabels({ modelVersion: card.modelVersion, revision, version: pkg.version, created: card.createdAt, source });
   const args = ['build', '--file', 'Dockerfile', ...tags.flatMap((t) => ['--tag', t])];
   for (const [key, value] of Object.entries(buildArgs)) args.push('--build-arg', `${key}=${value}`);
+  for (const [key, value] of Object.entries(labels)) args.push('--label', `${key}=${value}`);
   args.push('.');
 
   const builder = await chooseBuilder();

@@ -1,0 +1,26 @@
+/**
+ * Names and values every consumer of the trained artifacts agrees on, typed. Defined once, in artifact-contract.json
+ * (so the Dagger module and other non-TypeScript tools read the same file).
+ */
+import contract from './artifact-contract.json' with { type: 'json' };
+
+/** Version of the artifact contract; model.json carries it as `contractVersion` and consumers refuse any other. */
+export const CONTRACT_VERSION: number = contract.contractVersion;
+
+/** File names inside a model directory (MODEL_DIR, the image's /app/artifacts, a registry version's artifacts). */
+export const MODEL_FILES: Readonly<{ onnx: string; card: string; report: string }> = contract.files;
+
+/** The ONNX graph's input: float32 [N, features] in feature-schema order, NaN = missing. */
+export const ONNX_INPUT: string = contract.onnx.input;
+/** The graph's outputs: label int64 [N] (P >= threshold) and probabilities float32 [N, 2] (column 1 = P(disease)). */
+export const ONNX_OUTPUTS: Readonly<{ label: string; probabilities: string }> = contract.onnx.outputs;
+
+/** Decision threshold training writes into model.json unless told otherwise; serving reads model.json's value. */
+export const DEFAULT_DECISION_THRESHOLD: number = contract.decisionThreshold;
+
+/** Repository name of the API image (Minikube, registries, the Helm chart's default). */
+export const IMAGE_NAME: string = contract.image.name;
+/** Port the API listens on inside its image. */
+export const API_PORT: number = contract.image.port;
+/** Image label keys: the model version (no OCI key exists for it) and the OCI annotations. */
+export const IMAGE_LABEL_KEYS: Readonly<typeof contract.image.labels> = contract.image.labels;
