@@ -5,20 +5,10 @@
  * Every step runs the project's own npm scripts (package.json) so the pipeline never drifts from what a developer
  * runs natively; `dagger call ci` runs lint → test → train → build → smoke-test and stops at the first failing step.
  */
-import {
-  argument,
-  CacheSharingMode,
-  Container,
-  dag,
-  Directory,
-  ExecError,
-  File,
-  float,
-  func,
-  object,
-  Secret,
-  Service,
-} from '@dagger.io/dagger';
+// Only names the engine's module runtime serves (its generated sdk/index.ts: decorators and the generated client);
+// test/dagger/engine-runtime.test.ts checks every import against that list.
+import { argument, CacheSharingMode, Container, dag, Directory, File, float, func, object, Secret, Service } from '@dagger.io/dagger';
+import { describeError } from './failed-exec.js';
 
 /** Image name used for Minikube and for registry pushes (the Helm chart's default repository). */
 const IMAGE_NAME = 'heart-disease-api';
@@ -518,13 +508,4 @@ export class HeartDiseaseMlops {
 
 function lastLines(text: string, count: number): string {
   return text.trim().split('\n').slice(-count).join(' | ');
-}
-
-/** The step's own message; for a failed command Dagger's ExecError carries the exit code and the output tail. */
-function describeError(error: unknown): string {
-  if (error instanceof ExecError) {
-    const tail = `${error.stdout}\n${error.stderr}`.trim().split('\n').slice(-20).join('\n');
-    return `\`${error.cmd.join(' ')}\` exited with ${error.exitCode}\n${tail}`;
-  }
-  return error instanceof Error ? error.message : String(error);
 }

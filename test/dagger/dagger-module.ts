@@ -14,6 +14,21 @@ export const daggerDir = path.join(repoRoot, 'dagger');
 export const sdkDir = path.join(daggerDir, 'node_modules/@dagger.io/dagger');
 export const MODULE_NAME = 'heart-disease-mlops';
 
+/** The functions the module's main object registers, sorted. */
+export const EXPECTED_FUNCTIONS = [
+  'lint',
+  'test',
+  'train',
+  'build',
+  'smokeTest',
+  'ci',
+  'publish',
+  'serve',
+  'minikubeLoad',
+  'deploy',
+  'mlflowServer',
+].sort();
+
 export interface TypeRef {
   kind: string;
   name?: string;
