@@ -8,15 +8,10 @@
 // Only names the engine's module runtime serves (its generated sdk/index.ts: decorators and the generated client);
 // test/dagger/engine-runtime.test.ts checks every import against that list.
 import { argument, CacheSharingMode, Container, dag, Directory, File, float, func, object, Secret, Service } from '@dagger.io/dagger';
+import { imageTag, modelCardSummary, readContract, type ArtifactContract, type ModelCardSummary } from './contract.js';
 import { describeError } from './failed-exec.js';
 
-/** Image name used for Minikube and for registry pushes (the Helm chart's default repository). */
-const IMAGE_NAME = 'heart-disease-api';
-/** Port the API listens on inside its image (Dockerfile: PORT=8000). */
-const API_PORT = 8000;
 const MLFLOW_PORT = 5000;
-/** OCI label the Dockerfile sets from MODEL_VERSION. */
-const MODEL_VERSION_LABEL = 'dev.heart-disease-mlops.model.version';
 /** Go toolchain for building Helm with scripts/ci/install-helm.sh (same link flags as CI uses natively). */
 const GO_IMAGE = 'golang:1.26-bookworm';
 /** Python for the MLflow server, installed by scripts/ci/install-mlflow.sh at its pinned version. */
@@ -27,17 +22,6 @@ interface ManifestEntry {
   file: string;
   url: string;
   sha256: string | null;
-}
-
-interface ModelCard {
-  modelVersion: string;
-  createdAt: string;
-}
-
-/** A Docker tag may hold only [A-Za-z0-9_.-] and must not start with '.' or '-'. */
-function dockerTag(text: string): string {
-  const tag = text.replace(/[^\w.-]/g, '-').replace(/^[.-]+/, '');
-  return tag.slice(0, 128) || 'latest';
 }
 
 /** The registry host of an address such as ghcr.io/owner (what registry auth is keyed on). */
@@ -76,7 +60,7 @@ export class HeartDiseaseMlops {
     })
     source: Directory,
     /** Node.js image every npm step runs in (the Dockerfile's BASE_IMAGE is set to the same image). */
-    nodeImage = 'node:20-bookworm-slim',
+    nodeImage = 'node:24-bookworm-slim',
     /** Git commit the artifacts and image labels record (pass $GIT_COMMIT or ${{ github.sha }} in CI). */
     commit = 'unknown',
   ) {
@@ -202,18 +186,27 @@ export class HeartDiseaseMlops {
   ): Promise<Container> {
     const model = artifacts ?? (await this.train());
     const card = await this.modelCard(model);
+    const contract = await this.contract();
     const pkg = JSON.parse(await this.source.file('package.json').contents()) as { version?: string };
-    return this.source.withDirectory('artifacts', model).dockerBuild({
+    const image = this.source.withDirectory('artifacts', model).dockerBuild({
       buildArgs: [
         { name: 'BASE_IMAGE', value: this.nodeImage },
         { name: 'MODEL_DIR_CONTEXT', value: 'artifacts' },
-        { name: 'MODEL_VERSION', value: card.modelVersion },
-        { name: 'VCS_REF', value: this.commit },
-        { name: 'VERSION', value: pkg.version ?? '0.0.0' },
-        // The model's creation time, not the wall clock: the same model gives the same image.
-        { name: 'CREATED', value: card.createdAt },
       ],
     });
+    // The same labels `npm run image:build` sets (src/contract/image.ts imageLabels), keys from the contract file.
+    const keys = contract.image.labels;
+    const labels: Record<string, string> = {
+      ...contract.image.fixedLabels,
+      [keys.modelVersion]: card.modelVersion,
+      [keys.title]: contract.image.name,
+      [keys.source]: contract.image.defaultSource,
+      [keys.revision]: this.commit,
+      [keys.version]: pkg.version ?? '0.0.0',
+      // The model's creation time, not the wall clock: the same model gives the same image.
+      [keys.created]: card.createdAt,
+    };
+    return Object.entries(labels).reduce((container, [key, value]) => container.withLabel(key, value), image);
   }
 
   /**
@@ -229,20 +222,21 @@ export class HeartDiseaseMlops {
     const image = await this.build(model);
     const card = await this.modelCard(model);
 
-    const label = await image.label(MODEL_VERSION_LABEL);
+    const { image: imageContract } = await this.contract();
+    const label = await image.label(imageContract.labels.modelVersion);
     if (label !== card.modelVersion) {
-      throw new Error(`image label ${MODEL_VERSION_LABEL} is '${label}', expected model ${card.modelVersion}`);
+      throw new Error(`image label ${imageContract.labels.modelVersion} is '${label}', expected model ${card.modelVersion}`);
     }
     const user = await image.user();
     if (!/^[1-9]\d*(:\d+)?$/.test(user)) throw new Error(`image USER '${user}' is not a numeric non-root user`);
 
-    const api = image.withExposedPort(API_PORT).asService({ useEntrypoint: true });
+    const api = image.withExposedPort(imageContract.port).asService({ useEntrypoint: true });
     const report = await this.workspace(this.nodeBase())
       .withDirectory(`${WORKDIR}/artifacts`, model)
       .withMountedDirectory('/data', await this.uciFiles('default'))
       .withEnvVariable('UCI_DATA_DIR', '/data')
       .withServiceBinding('api', api)
-      .withEnvVariable('SMOKE_BASE_URL', `http://api:${API_PORT}`)
+      .withEnvVariable('SMOKE_BASE_URL', `http://api:${imageContract.port}`)
       .withExec(['npm', 'run', 'image:smoke', '--', '--model-dir', 'artifacts'])
       .stdout();
     return `image user ${user}, model label ${label}\n${report}`;
@@ -277,7 +271,7 @@ export class HeartDiseaseMlops {
         'build',
         async () => {
           const image = await (await this.build(artifacts)).sync();
-          return `image built from Dockerfile, model label ${await image.label(MODEL_VERSION_LABEL)}`;
+          return `image built from Dockerfile, model label ${await image.label((await this.contract()).image.labels.modelVersion)}`;
         },
       ],
       ['smoke-test', async () => lastLines(await this.smokeTest(artifacts), 2)],
@@ -310,7 +304,7 @@ export class HeartDiseaseMlops {
   ): Promise<string> {
     const model = await this.train();
     const version = (await this.modelCard(model)).modelVersion;
-    const address = `${registry.replace(/\/+$/, '')}/${IMAGE_NAME}:${dockerTag(tag ?? version)}`;
+    const address = `${registry.replace(/\/+$/, '')}/${(await this.contract()).image.name}:${imageTag(tag ?? version)}`;
     return (await this.build(model)).withRegistryAuth(registryHost(registry), username, password).publish(address);
   }
 
@@ -320,7 +314,8 @@ export class HeartDiseaseMlops {
     /** Trained artifacts to serve (default: train()). */
     artifacts?: Directory,
   ): Promise<Service> {
-    return (await this.build(artifacts)).withExposedPort(API_PORT).asService({ useEntrypoint: true });
+    const { image } = await this.contract();
+    return (await this.build(artifacts)).withExposedPort(image.port).asService({ useEntrypoint: true });
   }
 
   /**
@@ -333,7 +328,7 @@ export class HeartDiseaseMlops {
     tag?: string,
   ): Promise<string> {
     const model = await this.train();
-    const reference = `${IMAGE_NAME}:${dockerTag(tag ?? (await this.modelCard(model)).modelVersion)}`;
+    const reference = `${(await this.contract()).image.name}:${imageTag(tag ?? (await this.modelCard(model)).modelVersion)}`;
     await (await this.build(model)).exportImage(reference);
     return reference;
   }
@@ -356,7 +351,7 @@ export class HeartDiseaseMlops {
     /** How long to wait for the rollout before rolling back. */
     timeout = '300s',
   ): Promise<string> {
-    const reference = image ?? `${IMAGE_NAME}:${dockerTag((await this.modelCard(await this.train())).modelVersion)}`;
+    const reference = image ?? `${(await this.contract()).image.name}:${imageTag((await this.modelCard(await this.train())).modelVersion)}`;
     return (
       this.workspace(this.nodeBase().withFile('/usr/local/bin/helm', this.helmBinary()))
         .withMountedSecret('/run/secrets/kubeconfig', kubeconfig)
@@ -497,12 +492,13 @@ export class HeartDiseaseMlops {
     return dir;
   }
 
-  private async modelCard(artifacts: Directory): Promise<ModelCard> {
-    const card = JSON.parse(await artifacts.file('model.json').contents()) as Partial<ModelCard>;
-    if (typeof card.modelVersion !== 'string' || typeof card.createdAt !== 'string') {
-      throw new Error('artifacts/model.json: modelVersion and createdAt must be strings');
-    }
-    return { modelVersion: card.modelVersion, createdAt: card.createdAt };
+  private contract(): Promise<ArtifactContract> {
+    return readContract(this.source);
+  }
+
+  private async modelCard(artifacts: Directory): Promise<ModelCardSummary> {
+    const contract = await this.contract();
+    return modelCardSummary(await artifacts.file(contract.files.card).contents(), contract);
   }
 }
 

@@ -22,5 +22,9 @@ export const DEFAULT_DECISION_THRESHOLD: number = contract.decisionThreshold;
 export const IMAGE_NAME: string = contract.image.name;
 /** Port the API listens on inside its image. */
 export const API_PORT: number = contract.image.port;
-/** Image label keys: the model version (no OCI key exists for it) and the OCI annotations. */
+/** Source repository an image's label names when the build cannot read a git remote. */
+export const DEFAULT_IMAGE_SOURCE: string = contract.image.defaultSource;
+/** Keys of the image labels whose values come from the build: the model version (no OCI key exists for it), OCI's. */
 export const IMAGE_LABEL_KEYS: Readonly<typeof contract.image.labels> = contract.image.labels;
+/** Labels with the same value on every API image. */
+export const FIXED_IMAGE_LABELS: Readonly<Record<string, string>> = contract.image.fixedLabels;

@@ -1,5 +1,5 @@
 /** The image side of the contract: the tag a model version gets and the labels every build sets. */
-import { IMAGE_LABEL_KEYS, IMAGE_NAME } from './artifact-contract.js';
+import { FIXED_IMAGE_LABELS, IMAGE_LABEL_KEYS, IMAGE_NAME } from './artifact-contract.js';
 
 /**
  * The image tag for a model version. Docker tags allow [A-Za-z0-9_.-], at most 128 characters, not starting with
@@ -33,13 +33,12 @@ export interface ImageBuildInfo {
 /** Every label an API image carries, keyed as the contract says. Builders pass these (docker --label, withLabel). */
 export function imageLabels(info: ImageBuildInfo): Record<string, string> {
   return {
+    ...FIXED_IMAGE_LABELS,
     [IMAGE_LABEL_KEYS.modelVersion]: info.modelVersion,
     [IMAGE_LABEL_KEYS.title]: IMAGE_NAME,
-    [IMAGE_LABEL_KEYS.description]: 'Heart-disease risk prediction API (Fastify + onnxruntime-node)',
     [IMAGE_LABEL_KEYS.source]: info.source,
     [IMAGE_LABEL_KEYS.revision]: info.revision,
     [IMAGE_LABEL_KEYS.version]: info.version,
     [IMAGE_LABEL_KEYS.created]: info.created,
-    [IMAGE_LABEL_KEYS.licenses]: 'MIT',
   };
 }

@@ -69,7 +69,7 @@ describe('Dagger module introspection (SDK scan over dagger/src)', () => {
     expect(source?.type).toEqual({ kind: 'OBJECT_KIND', name: 'Directory' });
     expect(source?.defaultPath).toBe('/');
     expect(source?.ignore).toEqual(expect.arrayContaining(SOURCE_IGNORES));
-    expect(main.constructor?.arguments.nodeImage?.defaultValue).toBe('node:20-bookworm-slim');
+    expect(main.constructor?.arguments.nodeImage?.defaultValue).toBe('node:24-bookworm-slim');
     expect(main.constructor?.arguments.commit?.defaultValue).toBe('unknown');
   });
 

@@ -150,7 +150,7 @@ describe('npm scripts and project scripts the Dagger module runs', () => {
 
   it('smoke-test drives `npm run image:smoke` against the service through SMOKE_BASE_URL, which smoke.ts must honour', () => {
     const module = sources.map((s) => s.text).join('\n');
-    expect(module).toMatch(/withEnvVariable\(\s*'SMOKE_BASE_URL',\s*`http:\/\/api:\$\{API_PORT\}`\)/);
+    expect(module).toMatch(/withEnvVariable\(\s*'SMOKE_BASE_URL',\s*`http:\/\/api:\$\{imageContract\.port\}`\)/);
     const smoke = ['scripts/image/check/smoke.ts', 'scripts/image/check/smoke-checks.ts']
       .filter((f) => existsSync(path.join(repoRoot, f)))
       .map((f) => readFileSync(path.join(repoRoot, f), 'utf8'))

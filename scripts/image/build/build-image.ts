@@ -1,7 +1,7 @@
 import { copyFileSync, existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { docker, runChecked, runProcess } from '../../lib/process.js';
-import { IMAGE_NAME, MODEL_FILES } from '../../../src/contract/artifact-contract.js';
+import { DEFAULT_IMAGE_SOURCE, IMAGE_NAME, MODEL_FILES } from '../../../src/contract/artifact-contract.js';
 import { imageLabels, imageReference } from '../../../src/contract/image.js';
 import { readModelCard, repoRoot } from '../../lib/model-dir.js';
 
@@ -111,7 +111,7 @@ export async function buildImage(options: BuildOptions): Promise<BuildResult> {
 
   const pkg = JSON.parse(readFileSync(path.join(repoRoot, 'package.json'), 'utf8')) as { version: string };
   const revision = await gitValue(['rev-parse', 'HEAD'], 'unknown');
-  const source = await gitValue(['remote', 'get-url', 'origin'], 'https://github.com/heart-disease-mlops/heart-disease-mlops');
+  const source = await gitValue(['remote', 'get-url', 'origin'], DEFAULT_IMAGE_SOURCE);
   const repository = options.repository ?? IMAGE_NAME;
   const tags = [imageReference(card.modelVersion, repository), `${repository}:latest`];
   const buildArgs: Record<string, string> = {
