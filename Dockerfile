@@ -3,10 +3,10 @@
 # because no registry is reachable to fetch a frontend image and the Debian engine uses the classic builder).
 #
 # Build args:
-#   BASE_IMAGE         Node 20 image (default the official slim image; offline: scripts/image/build/ensure-base-image.sh)
+#   BASE_IMAGE         Node 24 image (default the official slim image; offline: scripts/image/build/ensure-base-image.sh)
 #   MODEL_DIR_CONTEXT  build-context directory holding model.onnx + model.json (default artifacts)
 # Extra CA bundle (corporate proxy): scripts/image/build/certs/extra-ca.crt in the context, used by npm only, see there.
-ARG BASE_IMAGE=node:20-bookworm-slim
+ARG BASE_IMAGE=node:24-bookworm-slim
 
 # ---- install: every dependency exactly as locked (the only stage that talks to the npm registry) -----------------
 FROM ${BASE_IMAGE} AS install
@@ -14,7 +14,8 @@ WORKDIR /app
 ENV NPM_CONFIG_UPDATE_NOTIFIER=false
 COPY scripts/image/build/certs/ /tmp/extra-ca/
 COPY package.json package-lock.json .npmrc ./
-# .npmrc sets onnxruntime-node-install=skip: the CPU binaries ship in the npm package, nothing else is downloaded.
+# .npmrc sets ignore-scripts=true: no install script runs (onnxruntime-node's would fetch CUDA libraries; its CPU binaries
+# ship in the npm package).
 RUN set -eu; \
     if [ -f /tmp/extra-ca/extra-ca.crt ]; then \
       export NODE_EXTRA_CA_CERTS=/tmp/extra-ca/extra-ca.crt npm_config_cafile=/tmp/extra-ca/extra-ca.crt; \
@@ -27,19 +28,23 @@ FROM install AS build
 COPY tsconfig.json tsconfig.build.json ./
 COPY data/feature-schema.json data/feature-schema.json
 COPY src ./src
-COPY scripts/image/build/bundle-server.ts scripts/image/build/bundle-server.ts
-# tsc -> dist/, then one ESM bundle of the server for a faster cold start (see scripts/image/build/bundle-server.ts).
+COPY scripts/image/build/bundle-server.ts scripts/image/build/bundle-server-options.ts scripts/image/build/runtime-packages.ts scripts/image/build/
+# tsc -> dist/, then one ESM bundle of the server for a faster cold start (see scripts/image/build/bundle-server.ts),
+# and beside it runtime-packages.json: the packages the bundle still imports at run time.
 RUN npm run build && npx tsx scripts/image/build/bundle-server.ts dist/api/server.js bundle/api/server.js
 
-# ---- deps: production dependencies only (independent of src/, so cached across code changes) ---------------------
-# `npm prune --omit=dev` leaves exactly the tree `npm ci --omit=dev` would install, without a second download.
+# ---- deps: exactly what the server bundle loads (cached while its list of run-time imports stays the same) --------
+# runtime-packages.ts keeps the bundle's external imports and their dependencies as package-lock.json resolves them,
+# and deletes every other installed package: the image carries no training, deploy or dev dependency.
 # Size pruning, none of it loaded at run time: onnxruntime-node ships prebuilt binaries for every OS/arch (~290 MB),
-# only this platform's CPU build is kept; source maps, type declarations and docs (~33 MB); protobufjs 6 bundles its
-# pbjs/pbts code-generator CLI (~20 MB), while onnx-proto only loads the library; packages' test .env fixtures
+# only this platform's CPU build is kept; source maps, type declarations and docs; packages' test .env fixtures
 # (so the image's "no .env files" check stays strict).
 FROM install AS deps
+COPY --from=build /app/bundle/api/runtime-packages.json /tmp/runtime-packages.json
+COPY scripts/image/build/runtime-packages.ts /tmp/runtime-packages.ts
+# Node 24 runs the TypeScript file directly (type stripping): no dev tool is needed to prune the dev tools away.
 RUN set -eu; \
-    npm prune --omit=dev --no-audit --no-fund --loglevel=error; \
+    node /tmp/runtime-packages.ts prune /tmp/runtime-packages.json; \
     ort=node_modules/onnxruntime-node/bin/napi-v6; \
     keep="$(node -p 'process.platform + "/" + process.arch')"; \
     for dir in "$ort"/*/*; do \
@@ -49,7 +54,7 @@ RUN set -eu; \
     test -f "$ort/$keep/onnxruntime_binding.node"; \
     find node_modules -type f \( -name '*.map' -o -name '*.d.ts' -o -name '*.d.mts' -o -name '*.d.cts' \
       -o \( -name '*.md' ! -iname 'license*' \) -o -name '.env' -o -name '.env.*' \) -delete; \
-    rm -rf node_modules/protobufjs/cli
+    cp /tmp/runtime-packages.json node_modules/.runtime-packages.json
 
 # ---- runtime ------------------------------------------------------------------------------------------------------
 FROM ${BASE_IMAGE} AS runtime

@@ -1,5 +1,5 @@
 /**
- * npm run image:build [-- --model-dir artifacts] [--base-image node:20-bookworm-slim]
+ * npm run image:build [-- --model-dir artifacts] [--base-image node:24-bookworm-slim]
  * Builds heart-disease-api:<model version> and :latest from the Dockerfile with the trained model baked in.
  * Env: BASE_IMAGE, EXTRA_CA_CERT (PEM bundle for npm inside the build; default NODE_EXTRA_CA_CERTS, then SSL_CERT_FILE).
  */

@@ -9,11 +9,16 @@
  * read files relative to their own install directory (Swagger UI's static assets, their package.json).
  * pino's worker transports would also need their files, but the API logs JSON to stdout and configures none.
  *
+ * Beside the bundle it writes runtime-packages.json: the packages the bundle imports at run time (its external,
+ * non-built-in imports from esbuild's metafile); the image keeps only those and what they need (runtime-packages.ts).
+ *
  * Usage: tsx scripts/image/build/bundle-server.ts <entry> <outfile>
  */
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { build } from 'esbuild';
-
-export const EXTERNAL_PACKAGES = ['onnxruntime-node', '@fastify/swagger', '@fastify/swagger-ui'];
+import { EXTERNAL_PACKAGES } from './bundle-server-options.js';
+import { externalPackages } from './runtime-packages.js';
 
 const [entry = 'dist/api/server.js', outfile = 'bundle/api/server.js'] = process.argv.slice(2);
 
@@ -23,8 +28,8 @@ const result = await build({
   bundle: true,
   platform: 'node',
   format: 'esm',
-  target: 'node20',
-  external: EXTERNAL_PACKAGES,
+  target: 'node24',
+  external: [...EXTERNAL_PACKAGES],
   // Bundled CommonJS dependencies call require() for Node built-ins; ESM has no require, so provide one.
   banner: {
     js: "import { createRequire as __bundleCreateRequire } from 'node:module'; const require = __bundleCreateRequire(import.meta.url);",
@@ -34,6 +39,11 @@ const result = await build({
   metafile: true,
 });
 
+const runtimePackages = externalPackages(result.metafile);
+writeFileSync(path.join(path.dirname(outfile), 'runtime-packages.json'), `${JSON.stringify(runtimePackages)}\n`);
+
 const inputs = Object.keys(result.metafile.inputs).length;
 const bytes = Object.values(result.metafile.outputs).reduce((sum, o) => sum + o.bytes, 0);
-console.log(`bundled ${inputs} modules from ${entry} into ${outfile} (${(bytes / 1e6).toFixed(1)} MB)`);
+console.log(
+  `bundled ${inputs} modules from ${entry} into ${outfile} (${(bytes / 1e6).toFixed(1)} MB); run-time imports: ${runtimePackages.join(', ')}`,
+);

@@ -1,14 +1,14 @@
 #!/usr/bin/env bash
-# Make sure a Node 20 base image exists for the Dockerfile's BASE_IMAGE build arg and print its reference on stdout
+# Make sure a Node 24 base image exists for the Dockerfile's BASE_IMAGE build arg and print its reference on stdout
 # (the only line on stdout; progress goes to stderr).
 #
 # Order: 1) $BASE_IMAGE already present locally, 2) `docker pull $BASE_IMAGE`, 3) a cached local base image,
 # 4) build that local base: Debian bookworm minbase from the apt mirror this machine uses + this machine's `node`
-# (v20) and npm, imported with `docker import`. Step 4 exists because no image registry is reachable here.
+# (v24) and npm, imported with `docker import`. Step 4 exists because no image registry is reachable here.
 set -euo pipefail
 
-BASE_IMAGE="${BASE_IMAGE:-node:20-bookworm-slim}"
-LOCAL_BASE_IMAGE="${LOCAL_BASE_IMAGE:-heart-disease-base:node20-bookworm}"
+BASE_IMAGE="${BASE_IMAGE:-node:24-bookworm-slim}"
+LOCAL_BASE_IMAGE="${LOCAL_BASE_IMAGE:-heart-disease-base:node24-bookworm}"
 PULL_TIMEOUT_S="${PULL_TIMEOUT_S:-120}"
 NODE_BIN="${NODE_BIN:-$(command -v node)}"
 NPM_DIR="${NPM_DIR:-$(dirname "$(readlink -f "$(command -v npm)")")/..}"
@@ -28,11 +28,15 @@ if timeout "$PULL_TIMEOUT_S" docker pull "$BASE_IMAGE" >&2 2>/dev/null; then
 fi
 log "cannot pull $BASE_IMAGE (no registry reachable?); falling back to local base $LOCAL_BASE_IMAGE"
 
-if docker image inspect "$LOCAL_BASE_IMAGE" >/dev/null 2>&1; then
+# A cached base is reused only if it was built by this recipe from this node binary (label below).
+RECIPE="$( (sha256sum "$0" | cut -c1-16; "$NODE_BIN" -v) | tr '\n' '-')"
+cached_recipe="$(docker image inspect --format '{{index .Config.Labels "dev.heart-disease-mlops.base.recipe"}}' "$LOCAL_BASE_IMAGE" 2>/dev/null || true)"
+if [ "$cached_recipe" = "$RECIPE" ]; then
   log "using cached $LOCAL_BASE_IMAGE"
   echo "$LOCAL_BASE_IMAGE"
   exit 0
 fi
+[ -z "$cached_recipe" ] || log "cached $LOCAL_BASE_IMAGE is from another recipe or node ($cached_recipe); rebuilding"
 
 # The Debian mirror apt already uses here (the only one reachable); DEBIAN_MIRROR overrides.
 find_mirror() {
@@ -46,7 +50,7 @@ MIRROR="${MIRROR:-http://deb.debian.org/debian}"
 command -v debootstrap >/dev/null 2>&1 || { log "debootstrap missing: run scripts/ci/install-docker.sh"; exit 1; }
 [ -x "$NODE_BIN" ] || { log "no node binary at $NODE_BIN"; exit 1; }
 node_major="$("$NODE_BIN" -p 'process.versions.node.split(".")[0]')"
-[ "$node_major" = "20" ] || { log "expected node 20, found $("$NODE_BIN" -v) at $NODE_BIN"; exit 1; }
+[ "$node_major" = "24" ] || { log "expected node 24, found $("$NODE_BIN" -v) at $NODE_BIN"; exit 1; }
 
 start=$(date +%s)
 ROOTFS="$(mktemp -d /var/tmp/hd-base-rootfs.XXXXXX)"
@@ -57,14 +61,15 @@ debootstrap --variant=minbase --include=ca-certificates bookworm "$ROOTFS" "$MIR
 
 # Node and npm where the official node images put them.
 install -D -m 0755 "$NODE_BIN" "$ROOTFS/usr/local/bin/node"
-# Debug symbols are ~12 MB of the ~99 MB binary and unused at run time.
+# Debug symbols are unused at run time (about a tenth of the binary).
 if command -v strip >/dev/null 2>&1; then strip "$ROOTFS/usr/local/bin/node"; fi
 mkdir -p "$ROOTFS/usr/local/lib/node_modules"
 cp -a "$(readlink -f "$NPM_DIR")" "$ROOTFS/usr/local/lib/node_modules/npm"
 ln -sf ../lib/node_modules/npm/bin/npm-cli.js "$ROOTFS/usr/local/bin/npm"
 ln -sf ../lib/node_modules/npm/bin/npx-cli.js "$ROOTFS/usr/local/bin/npx"
 
-# Keep it small: nothing here is needed at run time.
+# Keep it small: nothing here is needed at run time (glibc's gconv charset modules: Node converts with its own ICU).
+rm -rf "$ROOTFS"/usr/lib/*/gconv
 rm -rf "$ROOTFS"/var/lib/apt/lists/* "$ROOTFS"/var/cache/apt/* "$ROOTFS"/var/cache/debconf/*-old \
   "$ROOTFS"/usr/share/doc/* "$ROOTFS"/usr/share/man/* "$ROOTFS"/usr/share/info/* \
   "$ROOTFS"/usr/share/locale/* "$ROOTFS"/var/log/* "$ROOTFS"/tmp/* "$ROOTFS"/usr/local/lib/node_modules/npm/docs \
@@ -75,6 +80,7 @@ tar --numeric-owner -C "$ROOTFS" -c . | docker import \
   --change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
   --change "ENV NODE_VERSION=${node_version#v}" \
   --change 'CMD ["node"]' \
+  --change "LABEL dev.heart-disease-mlops.base.recipe=$RECIPE" \
   --message "debootstrap minbase bookworm ($MIRROR) + node $node_version" \
   - "$LOCAL_BASE_IMAGE" >&2
 

@@ -2,7 +2,7 @@
  * The image smoke test as a list of checks against a real Docker engine. Used by `npm run image:smoke`
  * (prints a verdict) and test/image/image.test.ts (asserts on the same results and observations).
  */
-import { chmodSync, copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import {
@@ -18,6 +18,7 @@ import {
 import { IMAGE_LABEL_KEYS, MODEL_FILES } from '../../../src/contract/artifact-contract.js';
 import { readModelCard, repoRoot } from '../../lib/model-dir.js';
 import { MAX_IMAGE_BYTES, STOP_GRACE_S } from './limits.js';
+import { runtimeClosure, type Lockfile } from '../build/runtime-packages.js';
 import { firstClevelandPatient, localPrediction, type KnownPatient, type Prediction } from './local-model.js';
 import { httpText } from '../../lib/http.js';
 import { auditProductionDependencies } from './npm-audit.js';
@@ -178,6 +179,29 @@ export async function scanImageForSecrets(image: string): Promise<{ files: numbe
   return { files: listing.paths.length, findings };
 }
 
+/** The run-time imports the image's bundle recorded, and every package directory installed in its node_modules. */
+async function imageNodeModules(image: string): Promise<{ runtimePackages: string[]; installed: string[] }> {
+  // Package directories are the children of a node_modules directory (two levels for @scope/name).
+  const script = `
+    const fs = require('node:fs'), path = require('node:path');
+    const found = [];
+    const walk = (dir) => {
+      for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+        if (!entry.isDirectory() || entry.name.startsWith('.')) continue;
+        const names = entry.name.startsWith('@') ? fs.readdirSync(path.join(dir, entry.name)).map((n) => entry.name + '/' + n) : [entry.name];
+        for (const name of names) {
+          const pkg = path.join(dir, name);
+          found.push(path.relative('/app', pkg));
+          if (fs.existsSync(path.join(pkg, 'node_modules'))) walk(path.join(pkg, 'node_modules'));
+        }
+      }
+    };
+    walk('/app/node_modules');
+    console.log(JSON.stringify({ runtimePackages: JSON.parse(fs.readFileSync('/app/node_modules/.runtime-packages.json', 'utf8')), installed: found.sort() }));`;
+  const out = await dockerChecked(['run', '--rm', '--label', SMOKE_LABEL, '--entrypoint', 'node', image, '-e', script]);
+  return parseJson(out, 'node_modules listing') as { runtimePackages: string[]; installed: string[] };
+}
+
 /** The model card baked into the image, read from a never-started container. */
 async function readBakedModelCard(image: string): Promise<{ modelVersion?: string }> {
   const id = (await dockerChecked(['create', '--label', SMOKE_LABEL, image])).trim();
@@ -281,6 +305,22 @@ export async function runSmoke(options: SmokeOptions): Promise<SmokeReport> {
       detail: `revision ${labels[IMAGE_LABEL_KEYS.revision]?.slice(0, 12)}, model ${labels[IMAGE_LABEL_KEYS.modelVersion]}`,
       observed,
     };
+  });
+
+  await check(results, 'runtime-dependencies', async () => {
+    const { runtimePackages, installed } = await imageNodeModules(options.image);
+    const lock = JSON.parse(readFileSync(path.join(repoRoot, 'package-lock.json'), 'utf8')) as Lockfile;
+    const expected = runtimeClosure(lock, runtimePackages);
+    const extra = installed.filter((p) => !expected.includes(p));
+    const missing = expected.filter((p) => !installed.includes(p));
+    const observed = { runtimePackages, installed: installed.length, expected: expected.length, extra, missing };
+    if (extra.length > 0 || missing.length > 0) {
+      throw new CheckFailure(
+        `node_modules differs from what the bundle loads: extra ${extra.join(', ') || 'none'}; missing ${missing.join(', ') || 'none'}`,
+        observed,
+      );
+    }
+    return { detail: `${installed.length} packages, exactly the closure of the bundle's imports ${runtimePackages.join(', ')}`, observed };
   });
 
   await check(results, 'healthcheck-defined', async () => {
