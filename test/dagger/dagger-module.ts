@@ -9,10 +9,23 @@ import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { repoRoot } from '../support/paths.js';
+import { realComponent } from '../support/real-component.js';
 
 export const daggerDir = path.join(repoRoot, 'dagger');
 export const sdkDir = path.join(daggerDir, 'node_modules/@dagger.io/dagger');
 export const MODULE_NAME = 'heart-disease-mlops';
+
+/**
+ * Whether dagger/node_modules holds the SDK (`npm ci --prefix dagger`, which README's Quick start runs). Tests that
+ * need it skip with that command outside CI and fail in CI, like every other real component.
+ */
+export function daggerSdkInstalled(): boolean {
+  return realComponent(
+    'the Dagger module dependencies (dagger/node_modules)',
+    existsSync(path.join(sdkDir, 'package.json')),
+    'run npm ci --prefix dagger',
+  );
+}
 
 /** The functions the module's main object registers, sorted. */
 export const EXPECTED_FUNCTIONS = [

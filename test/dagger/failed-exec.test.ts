@@ -8,7 +8,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { describeError, isFailedExec } from '../../dagger/src/failed-exec.js';
-import { sdkDir } from './dagger-module.js';
+import { daggerSdkInstalled, sdkDir } from './dagger-module.js';
 import { repoRoot } from '../support/paths.js';
 
 type ExecErrorClass = new (
@@ -26,21 +26,24 @@ async function sdkExecError(): Promise<ExecErrorClass> {
 }
 
 describe('describeError (dagger/src/failed-exec.ts)', () => {
-  it("recognises the SDK's ExecError by name and fields, keeping the command, exit code and the last 20 output lines", async () => {
-    const ExecError = await sdkExecError();
-    const stdout = Array.from({ length: 30 }, (_, i) => `line ${i + 1}`).join('\n');
-    const error = new ExecError('process "npm run lint" did not complete successfully: exit code: 1', {
-      cmd: ['npm', 'run', 'lint'],
-      exitCode: 1,
-      stdout,
-      stderr: 'eslint: 2 problems',
-    });
-    expect(error.name).toBe('ExecError');
-    expect(isFailedExec(error)).toBe(true);
-    const lines = describeError(error).split('\n');
-    expect(lines[0]).toBe('`npm run lint` exited with 1');
-    expect(lines.slice(1)).toEqual([...Array.from({ length: 19 }, (_, i) => `line ${i + 12}`), 'eslint: 2 problems']);
-  });
+  it.skipIf(!daggerSdkInstalled())(
+    "recognises the SDK's ExecError by name and fields, keeping the command, exit code and the last 20 output lines",
+    async () => {
+      const ExecError = await sdkExecError();
+      const stdout = Array.from({ length: 30 }, (_, i) => `line ${i + 1}`).join('\n');
+      const error = new ExecError('process "npm run lint" did not complete successfully: exit code: 1', {
+        cmd: ['npm', 'run', 'lint'],
+        exitCode: 1,
+        stdout,
+        stderr: 'eslint: 2 problems',
+      });
+      expect(error.name).toBe('ExecError');
+      expect(isFailedExec(error)).toBe(true);
+      const lines = describeError(error).split('\n');
+      expect(lines[0]).toBe('`npm run lint` exited with 1');
+      expect(lines.slice(1)).toEqual([...Array.from({ length: 19 }, (_, i) => `line ${i + 12}`), 'eslint: 2 problems']);
+    },
+  );
 
   it('gives any other error its own message, including one named ExecError without the fields', () => {
     expect(describeError(new Error('image label is wrong'))).toBe('image label is wrong');

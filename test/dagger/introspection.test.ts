@@ -9,6 +9,7 @@ import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
   daggerDir,
+  daggerSdkInstalled,
   EXPECTED_FUNCTIONS,
   functionTable,
   kebab,
@@ -40,13 +41,15 @@ function arg(functionName: string, name: string): ScannedArgument {
   return found;
 }
 
+const withSdk = daggerSdkInstalled();
+
 beforeAll(async () => {
-  module = await scanDaggerModule();
+  if (withSdk) module = await scanDaggerModule();
   main = mainObject(module);
   console.log(`Dagger module ${module.name}, functions from the SDK's scan:\n${functionTable(module)}`);
 }, 60_000);
 
-describe('Dagger module introspection (SDK scan over dagger/src)', () => {
+describe.skipIf(!withSdk)('Dagger module introspection (SDK scan over dagger/src)', () => {
   it('is a documented module whose main object has exactly the pipeline functions', () => {
     expect(module.description?.trim()).toBeTruthy();
     expect(Object.keys(main.methods).sort()).toEqual(EXPECTED_FUNCTIONS);

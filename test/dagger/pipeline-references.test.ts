@@ -7,7 +7,16 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
-import { kebab, mainObject, moduleSources, scanDaggerModule, sdkDir, type ScannedArgument, type ScannedObject } from './dagger-module.js';
+import {
+  daggerSdkInstalled,
+  kebab,
+  mainObject,
+  moduleSources,
+  scanDaggerModule,
+  sdkDir,
+  type ScannedArgument,
+  type ScannedObject,
+} from './dagger-module.js';
 import { repoRoot } from '../support/paths.js';
 
 /** npm's own commands the module may run; anything else after `npm` must be a package.json script. */
@@ -112,11 +121,13 @@ let main: ScannedObject;
 const jenkinsfile = readFileSync(path.join(repoRoot, 'Jenkinsfile'), 'utf8');
 const workflow = readFileSync(path.join(repoRoot, '.github/workflows/ci.yml'), 'utf8');
 
+const withSdk = daggerSdkInstalled();
+
 beforeAll(async () => {
-  main = mainObject(await scanDaggerModule());
+  if (withSdk) main = mainObject(await scanDaggerModule());
 }, 60_000);
 
-describe('npm scripts and project scripts the Dagger module runs', () => {
+describe.skipIf(!withSdk)('npm scripts and project scripts the Dagger module runs', () => {
   const sources = moduleSources();
   const invocations = sources.flatMap((s) => npmInvocations(s.text));
 
@@ -161,7 +172,7 @@ describe('npm scripts and project scripts the Dagger module runs', () => {
   });
 });
 
-describe('Jenkinsfile and GitHub workflow call only functions the module has', () => {
+describe.skipIf(!withSdk)('Jenkinsfile and GitHub workflow call only functions the module has', () => {
   const checkCall = (call: DaggerCall) => {
     const fn = Object.values(main.methods).find((f) => kebab(f.name) === call.function);
     const problems: string[] = [];
@@ -211,7 +222,7 @@ describe('Jenkinsfile and GitHub workflow call only functions the module has', (
   });
 });
 
-describe('call parsing (guards the checks above against passing vacuously)', () => {
+describe.skipIf(!withSdk)('call parsing (guards the checks above against passing vacuously)', () => {
   it('rejects an unknown function, an unknown flag and an unknown constructor flag', () => {
     const problemsOf = (command: string) => {
       const call = parseDaggerCall(command, main);
