@@ -47,7 +47,7 @@ describe('POST /predict on the trained logistic regression', () => {
     expect(probability).toBeGreaterThanOrEqual(0);
     expect(probability).toBeLessThanOrEqual(1);
     expect(label).toBe(probability >= 0.5 ? 1 : 0);
-    expect(riskBand).toBe(probability < 0.2 ? 'low' : probability < 0.5 ? 'moderate' : 'high');
+    expect(riskBand).toBe(probability < 0.2 ? 'low' : probability < 0.5 ? 'moderate' : 'high'); // the trained model's threshold is 0.5
     expect(res.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
   });
 

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { RISK_BANDS } from '../model/risk.js';
+import { riskBands } from '../model/risk.js';
 
 /** Model metadata from model.json: version, metrics, schema; the bulky parts (reference bins, explainer) are left out. */
 export default async function modelRoutes(app: FastifyInstance) {
@@ -21,7 +21,7 @@ export default async function modelRoutes(app: FastifyInstance) {
         loadedAt: model.loadedAt,
         explainer: { kind: explainer?.kind ?? 'occlusion' },
         split,
-        riskBands: RISK_BANDS,
+        riskBands: riskBands(card.threshold),
       };
     },
   );

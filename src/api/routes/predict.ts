@@ -48,7 +48,7 @@ export default async function predictRoutes(app: FastifyInstance, opts: PredictR
         summary: 'Predict heart disease for one patient or a batch',
         description:
           'Body: one patient object, or `{ "instances": [patient, ...] }` (1 to MAX_BATCH_SIZE). Optional features may be omitted or null ' +
-          '(the model imputes them). Risk bands on P(disease): low < 0.2 <= moderate < 0.5 <= high. `?explain=true` adds per-feature ' +
+          '(the model imputes them). Risk bands on P(disease): low < 0.2 <= moderate < threshold <= high (the decision threshold of the served model, GET /model). `?explain=true` adds per-feature ' +
           'contributions in log-odds (exact for logistic regression: logit = baselineLogit + sum of contributions; occlusion for the random forest).',
         security: API_KEY_SECURITY,
         querystring: {
@@ -86,7 +86,7 @@ export default async function predictRoutes(app: FastifyInstance, opts: PredictR
         return {
           label: run.labels[i]!,
           probability,
-          riskBand: riskBand(probability),
+          riskBand: riskBand(probability, run.model.card.threshold),
           ...(explanation && {
             explanation: explanation.method,
             logit: explanation.logit,

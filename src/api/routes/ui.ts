@@ -6,11 +6,11 @@ import { renderPage } from '../ui/page.js';
 /** GET / (the prediction page) and its two assets. Hidden from the OpenAPI document: they are not API. */
 export default async function uiRoutes(app: FastifyInstance) {
   app.get('/', { schema: { hide: true } }, async (_request, reply) => {
-    const version = app.modelService.current?.version ?? null;
+    const model = app.modelService.current;
     return reply
       .type('text/html; charset=utf-8')
       .header('cache-control', 'no-cache')
-      .send(renderPage({ features: FEATURES, modelVersion: version }));
+      .send(renderPage({ features: FEATURES, modelVersion: model?.version ?? null, threshold: model?.card.threshold ?? null }));
   });
   app.get('/ui/app.js', { schema: { hide: true } }, async (_request, reply) =>
     reply.type('text/javascript; charset=utf-8').header('cache-control', 'no-cache').send(APP_JS),

@@ -6,7 +6,7 @@
 import type { FastifyError, FastifyInstance } from 'fastify';
 import { API_KEY_SECURITY } from '../plugins/auth.js';
 import { FEATURES, ruleViolation } from '../../features/feature-schema.js';
-import { ONNX_INPUT as INPUT_NAME, ONNX_OUTPUTS } from '../../contract/artifact-contract.js';
+import { IMAGE_NAME, ONNX_INPUT as INPUT_NAME, ONNX_OUTPUTS } from '../../contract/artifact-contract.js';
 import { FEATURE_COUNT, type LoadedModel } from '../model/service.js';
 
 const OUTPUT_NAMES = [ONNX_OUTPUTS.label, ONNX_OUTPUTS.probabilities] as const;
@@ -200,7 +200,7 @@ export default async function v2Routes(app: FastifyInstance, opts: V2RoutesOptio
         },
       },
     },
-    async () => ({ name: 'heart-disease-api', version: opts.serverVersion, extensions: [] }),
+    async () => ({ name: IMAGE_NAME, version: opts.serverVersion, extensions: [] }),
   );
   app.get(
     '/v2/health/live',

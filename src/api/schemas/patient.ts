@@ -3,7 +3,7 @@
  * OpenAPI docs and the model can never disagree on names, types, ranges or codes.
  */
 import { EXAMPLE_PATIENT, FEATURES, type Feature } from '../../features/feature-schema.js';
-import { RISK_BANDS } from '../model/risk.js';
+import { RISK_BAND_NAMES, RISK_BANDS_TEXT } from '../model/risk.js';
 
 /** Human-readable allowed values of a feature, used in docs and in error details. */
 export function allowedValues(feature: Feature): string {
@@ -62,12 +62,16 @@ export const contributionSchema = {
 } as const;
 
 const predictionProperties = {
-  label: { type: 'integer', enum: [0, 1], description: '1 = disease predicted (probability >= the model threshold, 0.5).' },
+  label: {
+    type: 'integer',
+    enum: [0, 1],
+    description: "1 = disease predicted: probability >= the model's decision threshold (GET /model).",
+  },
   probability: { type: 'number', minimum: 0, maximum: 1, description: 'P(disease).' },
   riskBand: {
     type: 'string',
-    enum: RISK_BANDS.map((b) => b.band),
-    description: RISK_BANDS.map((b) => `${b.band}: ${b.from} <= p < ${b.to}`).join('; ') + ' (high includes 1).',
+    enum: [...RISK_BAND_NAMES],
+    description: RISK_BANDS_TEXT,
   },
   explanation: { type: 'string', enum: ['linear', 'occlusion'], description: 'How contributions were computed (?explain=true).' },
   logit: { type: 'number', description: 'Log-odds of disease (?explain=true).' },

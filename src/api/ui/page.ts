@@ -1,5 +1,5 @@
 import type { Feature } from '../../features/feature-schema.js';
-import { RISK_BANDS } from '../model/risk.js';
+import { RISK_BANDS_TEXT, riskBands } from '../model/risk.js';
 
 /**
  * The prediction page, rendered on the server from the feature schema (so the form works as markup before any
@@ -52,16 +52,21 @@ function fieldMarkup(feature: Feature): string {
   ].join('');
 }
 
-function bandsText(): string {
-  return RISK_BANDS.map((b) => `${b.band}: ${Math.round(b.from * 100)}–${Math.round(b.to * 100)} %`).join(', ');
+function bandsText(threshold: number | null): string {
+  if (threshold === null) return RISK_BANDS_TEXT;
+  return riskBands(threshold)
+    .map((b) => `${b.band}: ${Math.round(b.from * 100)}–${Math.round(b.to * 100)} %`)
+    .join(', ');
 }
 
 export interface PageOptions {
   features: readonly Feature[];
   modelVersion: string | null;
+  /** The served model's decision threshold (null while no model is loaded). */
+  threshold: number | null;
 }
 
-export function renderPage({ features, modelVersion }: PageOptions): string {
+export function renderPage({ features, modelVersion, threshold }: PageOptions): string {
   const required = features.filter((f) => f.required);
   const optional = features.filter((f) => !f.required);
   const version = modelVersion ? `Model <code>${escapeHtml(modelVersion)}</code>. ` : '';
@@ -116,7 +121,7 @@ export function renderPage({ features, modelVersion }: PageOptions): string {
 </form>
 <section id="result" class="result" aria-live="polite" aria-labelledby="result-heading">
 <h2 id="result-heading">Result</h2>
-<p id="result-placeholder" class="hint">Fill in the form and choose “Estimate risk”. Risk bands: ${escapeHtml(bandsText())}.</p>
+<p id="result-placeholder" class="hint">Fill in the form and choose “Estimate risk”. Risk bands: ${escapeHtml(bandsText(threshold))}.</p>
 <div id="result-body" hidden>
 <p class="probability"><span id="result-probability" class="big"></span> probability of heart disease</p>
 <p>Risk band: <strong id="result-band" class="band"></strong> · Predicted: <span id="result-label"></span> · Model <code id="result-version"></code></p>
