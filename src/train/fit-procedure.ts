@@ -27,9 +27,9 @@ import {
 /** Calibrations that the ONNX export carries; isotonic is only compared (see calibration-evidence). */
 export type ShippedCalibration = 'platt' | 'none';
 
-/** Today's behaviour (impute only, the model's own probabilities) until the evidence says otherwise. */
-export const DEFAULT_MISSING_INDICATOR_MIN_SHARE: number | null = null;
-export const DEFAULT_CALIBRATION: ShippedCalibration = 'none';
+/** Chosen by the leave-one-file-out evidence in the README (Training → Missing data and calibration). */
+export const DEFAULT_MISSING_INDICATOR_MIN_SHARE: number | null = 0.05;
+export const DEFAULT_CALIBRATION: ShippedCalibration = 'platt';
 
 export interface ProcedureSettings {
   folds: number;

@@ -149,8 +149,8 @@ describe('training on two files', () => {
     expect(one.code, one.stderr).toBe(0);
     const single = JSON.parse(await readFile(path.join(work, 'one/model.json'), 'utf8')) as ModelCard;
     expect(single.leaveOneFileOut).toBeNull();
-    // The defaults: no indicators, no calibration (today's pipeline).
-    expect(single.missingData).toEqual({ indicatorMinShare: null, indicators: [] });
-    expect(single.models.logistic_regression!.calibration!.method).toBe('none');
+    // The defaults: indicators at >= 5 % missing (none in Cleveland), Platt scaling.
+    expect(single.missingData).toEqual({ indicatorMinShare: 0.05, indicators: [] });
+    expect(single.models.logistic_regression!.calibration!.method).toBe('platt');
   });
 });
