@@ -38,12 +38,103 @@ export const ConfusionSchema = Type.Object({
 
 export const MetricsSchema = Type.Intersect([ScalarMetricsSchema, Type.Object({ confusion: ConfusionSchema })]);
 
+// --- Missing data, calibration, leave-one-file-out --------------------------------------------------------------
+
+const NullableNumber = Type.Union([Type.Number(), Type.Null()]);
+
+/** One bin of a reliability diagram (equal-width bins over [0, 1]; empty bins left out). */
+export const CalibrationBinSchema = Type.Object({
+  meanPredicted: Probability,
+  observedRate: Probability,
+  count: Type.Integer({ minimum: 1 }),
+});
+
+/** Scores of one calibration method on out-of-fold CV scores it was not fitted on. */
+export const CalibrationOutcomeSchema = Type.Object({
+  brier: Type.Number({ minimum: 0 }),
+  logLoss: Type.Number({ minimum: 0 }),
+  meanPredicted: Probability,
+  bins: Type.Array(CalibrationBinSchema),
+});
+
+/**
+ * How a model's probabilities are calibrated and the evidence for it. `platt`: P = sigmoid(slope · score + intercept)
+ * where the score is the logit (logistic regression: folded into the graph's coefficients) or the forest's vote share
+ * (graph nodes after the forest), fitted on the out-of-fold CV scores of `fittedOnRows` training rows. `evidence`
+ * compares none / Platt / isotonic on those scores, each map fitted on k − 1 folds and scored on the k-th.
+ */
+export const ModelCalibrationSchema = Type.Object({
+  method: Type.Union([Type.Literal('platt'), Type.Literal('none')]),
+  score: Type.Union([Type.Literal('logit'), Type.Literal('vote share')]),
+  platt: Type.Union([Type.Object({ method: Type.Literal('platt'), slope: Type.Number(), intercept: Type.Number() }), Type.Null()]),
+  fittedOnRows: Type.Integer({ minimum: 0 }),
+  evidence: Type.Object({
+    rows: Type.Integer({ minimum: 0 }),
+    folds: Type.Integer({ minimum: 2 }),
+    observedRate: Probability,
+    methods: Type.Object({ none: CalibrationOutcomeSchema, platt: CalibrationOutcomeSchema, isotonic: CalibrationOutcomeSchema }),
+  }),
+});
+
+/** Missing-indicator rule (a feature missing in >= indicatorMinShare of the training rows gets a 0/1 column; null = none). */
+export const MissingDataSchema = Type.Object({
+  indicatorMinShare: Type.Union([Probability, Type.Null()]),
+  indicators: Type.Array(Type.String(), { description: 'Features with a missing-indicator column in the graph.' }),
+});
+
+/** Held-out rows with at least minMissing missing features: mean predicted vs observed (null when there are none). */
+export const MissingSubsetSchema = Type.Object({
+  minMissing: Type.Integer({ minimum: 1 }),
+  rows: Type.Integer({ minimum: 0 }),
+  meanPredicted: NullableNumber,
+  observedRate: NullableNumber,
+});
+
+/** One model scored on a held-out file. rocAuc and calibrationSlope are null when the file holds one class only. */
+export const HeldOutMetricsSchema = Type.Object({
+  rows: Type.Integer({ minimum: 1 }),
+  observedRate: Probability,
+  meanPredicted: Probability,
+  calibrationInTheLarge: Type.Number({ description: 'mean predicted − observed rate' }),
+  calibrationSlope: NullableNumber,
+  rocAuc: NullableNumber,
+  brier: Type.Number({ minimum: 0 }),
+  logLoss: Type.Number({ minimum: 0 }),
+  trainBaseRate: Probability,
+  baseRateBrier: Type.Number({ minimum: 0, description: 'Brier of always answering trainBaseRate' }),
+  bins: Type.Array(CalibrationBinSchema),
+  missingSubsets: Type.Array(MissingSubsetSchema),
+});
+
+/** Each data file (hospital) held out in turn; the same fit procedure and selection ran on the other files. */
+export const LeaveOneFileOutSchema = Type.Object({
+  folds: Type.Array(
+    Type.Object({
+      heldOut: Type.String(),
+      trainFiles: Type.Array(Type.String()),
+      trainRows: Type.Integer({ minimum: 1 }),
+      selectedModel: Type.String(),
+      models: Type.Record(Type.String(), HeldOutMetricsSchema),
+    }),
+  ),
+  mean: Type.Object({
+    rocAuc: NullableNumber,
+    brier: Type.Number(),
+    logLoss: Type.Number(),
+    baseRateBrier: Type.Number(),
+    absCalibrationInTheLarge: Type.Number(),
+  }),
+});
+
+// -------------------------------------------------------------------------------------------------------------------
+
 export const ModelSummarySchema = Type.Object({
   hyperParameters: Type.Record(Type.String(), Type.Unknown()),
   cv: Type.Object({ folds: Type.Array(MetricsSchema), mean: ScalarMetricsSchema, std: ScalarMetricsSchema }),
   holdout: MetricsSchema,
   importance: Type.Array(Type.Object({ feature: Type.String(), importance: Type.Number() })),
   convergence: Type.Optional(Type.Object({ iterations: Type.Integer(), converged: Type.Boolean() })),
+  calibration: Type.Optional(ModelCalibrationSchema),
 });
 
 /** Training distribution of one numeric feature: quantile bins (interior edges), shares, 101 quantiles for KS. */
@@ -71,8 +162,9 @@ export const FeatureReferenceSchema = Type.Union([NumericReferenceSchema, Catego
  * Exact additive explanation of a logistic regression:
  *   logit = baselineLogit + Σ_features contribution(feature)
  *   contribution(feature) = Σ over its design columns k of weight_k · (x_k − trainingMean_k)
- * where x_k is the standardised numeric ((value − mean) / std) or the one-hot indicator (value == code), with a
- * missing value replaced by imputeValues[feature] exactly as the graph does.
+ * where x_k is the standardised numeric ((value − mean) / std), the one-hot indicator (value == code), or the
+ * missing indicator (1 when the feature was not sent, else 0), with a missing value replaced by
+ * imputeValues[feature] exactly as the graph does. The weights already include the calibration (Platt folded in).
  */
 export const LinearExplainerSchema = Type.Object({
   kind: Type.Literal('linear'),
@@ -93,6 +185,12 @@ export const LinearExplainerSchema = Type.Object({
         feature: Type.String(),
         kind: Type.Literal('one-hot'),
         code: Type.Number(),
+        weight: Type.Number(),
+        trainingMean: Type.Number(),
+      }),
+      Type.Object({
+        feature: Type.String(),
+        kind: Type.Literal('missing'),
         weight: Type.Number(),
         trainingMean: Type.Number(),
       }),
@@ -146,6 +244,8 @@ export const ModelCardSchema = Type.Object(
       parityMaxAbsDiff: Type.Number({ minimum: 0 }),
     }),
     models: Type.Record(Type.String(), ModelSummarySchema),
+    missingData: Type.Optional(MissingDataSchema),
+    leaveOneFileOut: Type.Optional(Type.Union([LeaveOneFileOutSchema, Type.Null()], { description: 'null with a single data file' })),
     reference: Type.Record(Type.String(), FeatureReferenceSchema),
     explainer: Type.Union([LinearExplainerSchema, OcclusionExplainerSchema]),
     split: Type.Object({
@@ -172,6 +272,10 @@ export type FeatureReference = Static<typeof FeatureReferenceSchema>;
 export type LinearExplainer = Static<typeof LinearExplainerSchema>;
 export type DataQuality = Static<typeof DataQualitySchema>;
 export type ModelCard = Static<typeof ModelCardSchema>;
+export type ModelCalibration = Static<typeof ModelCalibrationSchema>;
+export type MissingData = Static<typeof MissingDataSchema>;
+export type HeldOutMetrics = Static<typeof HeldOutMetricsSchema>;
+export type LeaveOneFileOut = Static<typeof LeaveOneFileOutSchema>;
 
 export class ModelCardError extends Error {
   override name = 'ModelCardError';

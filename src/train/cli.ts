@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { FEATURE_SCHEMA } from '../features/feature-schema.js';
 import { ensureDefaultDataset } from './data/download.js';
+import { DEFAULT_CALIBRATION, DEFAULT_MISSING_INDICATOR_MIN_SHARE } from './fit-procedure.js';
 import { readPackageVersion, runTraining, type TrainResult } from './pipeline.js';
 import { renderReport } from './report/html.js';
 import { summaryTable } from './summary.js';
@@ -26,6 +27,12 @@ Usage: npm run train -- [options]
   --folds <k>        Stratified CV folds (default: 5)
   --holdout <f>      Stratified hold-out fraction (default: 0.2)
   --export-all       Also write model.<name>.onnx for every model
+  --missing-indicators <share|off>
+                     Add a missing-indicator column for every feature missing in at least this share of the
+                     training rows (0 = any missing at all), or 'off' (default: ${DEFAULT_MISSING_INDICATOR_MIN_SHARE ?? 'off'})
+  --calibration <platt|none>
+                     Recalibrate probabilities with Platt scaling fitted on out-of-fold CV scores, inside the
+                     graph (default: ${DEFAULT_CALIBRATION})
   --runs-dir <dir>   Local run store (default: runs); MLflow too when MLFLOW_TRACKING_URI is set
   --no-track         Record no run
   -h, --help         This help
@@ -54,6 +61,8 @@ async function main(argv: string[]): Promise<number> {
         folds: { type: 'string' },
         holdout: { type: 'string' },
         'export-all': { type: 'boolean', default: false },
+        'missing-indicators': { type: 'string' },
+        calibration: { type: 'string' },
         'runs-dir': { type: 'string', default: 'runs' },
         'no-track': { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
@@ -79,6 +88,16 @@ async function main(argv: string[]): Promise<number> {
   const folds = numberOption('folds', values.folds, 5, (v) => Number.isInteger(v) && v >= 2 && v <= 20, 'must be an integer from 2 to 20');
   const holdoutFraction = numberOption('holdout', values.holdout, 0.2, (v) => v > 0 && v < 0.5, 'must be a number between 0 and 0.5');
 
+  const missingIndicators = values['missing-indicators'];
+  const missingIndicatorMinShare =
+    missingIndicators === undefined
+      ? DEFAULT_MISSING_INDICATOR_MIN_SHARE
+      : missingIndicators === 'off'
+        ? null
+        : numberOption('missing-indicators', missingIndicators, 0, (v) => v >= 0 && v <= 1, "must be a share from 0 to 1 or 'off'");
+  const calibration = values.calibration ?? DEFAULT_CALIBRATION;
+  if (calibration !== 'platt' && calibration !== 'none') throw new UsageError(`--calibration: '${calibration}' must be 'platt' or 'none'`);
+
   const inputs = [...(values.data ?? []), ...positionals];
   const dataPaths = inputs.length
     ? inputs
@@ -95,6 +114,8 @@ async function main(argv: string[]): Promise<number> {
     folds,
     holdoutFraction,
     exportAll: values['export-all'],
+    missingIndicatorMinShare,
+    calibration,
     schema: FEATURE_SCHEMA,
     producerVersion,
     gitCommit: process.env.GIT_COMMIT ?? (await gitCommit(projectRoot)),

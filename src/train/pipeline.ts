@@ -6,7 +6,7 @@ import { buildReferences } from '../drift/reference.js';
 import { CONTRACT_VERSION, DEFAULT_DECISION_THRESHOLD, MODEL_FILES, ONNX_INPUT, ONNX_OUTPUTS } from '../contract/artifact-contract.js';
 import type { ModelCard } from '../contract/model-card.js';
 import { loadDataset, type Dataset } from './data/load.js';
-import { crossValidate, type CrossValidationResult } from './evaluation/cross-validation.js';
+import type { CrossValidationResult } from './evaluation/cross-validation.js';
 import {
   calibrationBins,
   classificationMetrics,
@@ -20,8 +20,17 @@ import { stratifiedHoldout } from './evaluation/splits.js';
 import { linearExplainer } from './export/linear-explainer.js';
 import { exportOnnx } from './export/model-graph.js';
 import { verifyOnnxParity } from './export/parity.js';
-import { childSeed } from './models/random.js';
-import { MODEL_NAMES, featureImportance, fitModel, predictProbabilities, type ModelName, type TrainedModel } from './models/model.js';
+import {
+  DEFAULT_CALIBRATION,
+  DEFAULT_MISSING_INDICATOR_MIN_SHARE,
+  leaveOneFileOutOf,
+  selectBest,
+  trainCandidate,
+  type CalibrationRecord,
+  type ProcedureSettings,
+  type ShippedCalibration,
+} from './fit-procedure.js';
+import { MODEL_NAMES, featureImportance, predictProbabilities, type ModelName, type TrainedModel } from './models/model.js';
 
 export interface TrainOptions {
   dataPaths: string[];
@@ -37,6 +46,10 @@ export interface TrainOptions {
   producerVersion: string;
   gitCommit: string | null;
   log: (line: string) => void;
+  /** Missing-indicator rule (see PreprocessingOptions.indicatorMinShare); default DEFAULT_MISSING_INDICATOR_MIN_SHARE. */
+  missingIndicatorMinShare?: number | null;
+  /** Calibration shipped in the graph; default DEFAULT_CALIBRATION. */
+  calibration?: ShippedCalibration;
 }
 
 export interface ModelEvaluation {
@@ -47,6 +60,7 @@ export interface ModelEvaluation {
   curves: { roc: CurvePoint[]; pr: CurvePoint[]; calibration: CalibrationBin[] };
   importance: { feature: string; importance: number }[];
   convergence?: { iterations: number; converged: boolean };
+  calibration: CalibrationRecord;
 }
 
 export interface TrainResult {
@@ -71,11 +85,11 @@ function evaluateModel(
   y: number[],
   test: { rows: number[][]; y: number[] },
   options: TrainOptions,
+  settings: ProcedureSettings,
 ): { evaluation: ModelEvaluation; model: TrainedModel } {
-  const cv = crossValidate(name, features, rows, y, options.folds, childSeed(options.seed, 7), decisionThreshold(options), (fold, m) =>
+  const { cv, model, calibration } = trainCandidate(name, features, rows, y, settings, (fold, m) =>
     options.log(`  ${name} fold ${fold + 1}/${options.folds}: roc_auc=${m.rocAuc.toFixed(4)} accuracy=${m.accuracy.toFixed(4)}`),
   );
-  const model = fitModel(name, features, rows, y, childSeed(options.seed, 11));
   const p = predictProbabilities(model, test.rows);
   const evaluation: ModelEvaluation = {
     name,
@@ -87,6 +101,7 @@ function evaluateModel(
     ...(model.estimator.kind === 'logistic_regression'
       ? { convergence: { iterations: model.estimator.iterations, converged: model.estimator.converged } }
       : {}),
+    calibration,
   };
   options.log(
     `  ${name}: cv roc_auc=${cv.mean.rocAuc.toFixed(4)} ± ${cv.std.rocAuc.toFixed(4)}, holdout roc_auc=${evaluation.holdout.rocAuc.toFixed(4)}`,
@@ -117,21 +132,31 @@ export async function runTraining(
     `split: ${split.train.length} training rows (${options.folds}-fold CV), ${split.test.length} held out (seed ${options.seed})`,
   );
 
+  const settings: ProcedureSettings = {
+    folds: options.folds,
+    seed: options.seed,
+    threshold: decisionThreshold(options),
+    design: {
+      indicatorMinShare:
+        options.missingIndicatorMinShare === undefined ? DEFAULT_MISSING_INDICATOR_MIN_SHARE : options.missingIndicatorMinShare,
+    },
+    calibration: options.calibration ?? DEFAULT_CALIBRATION,
+  };
   const evaluations: ModelEvaluation[] = [];
   const models = new Map<ModelName, TrainedModel>();
   for (const name of MODEL_NAMES) {
     options.log(`model ${name}`);
-    const { evaluation, model } = evaluateModel(name, features, trainRows, trainY, test, options);
+    const { evaluation, model } = evaluateModel(name, features, trainRows, trainY, test, options, settings);
     evaluations.push(evaluation);
     models.set(name, model);
   }
-  // Highest CV ROC-AUC wins; ties go to the simpler model (MODEL_NAMES order).
-  const best = evaluations.reduce((a, b) => (b.cv.mean.rocAuc > a.cv.mean.rocAuc ? b : a));
+  const best = selectBest(evaluations);
   const gatePassed = best.cv.mean.rocAuc >= options.minAuc;
   const selected = models.get(best.name)!;
 
   await mkdir(options.outDir, { recursive: true });
   const onnxBytes = exportOnnx(selected, features, options.producerVersion, decisionThreshold(options));
+  const leaveOneFileOutResult = dataset.sources.length >= 2 ? leaveOneFileOutOf(dataset, features, settings, options.log) : null;
   const parityMaxAbsDiff = await verifyOnnxParity(onnxBytes, dataset.rows, predictProbabilities(selected, dataset.rows));
   const onnxSha = createHash('sha256').update(onnxBytes).digest('hex');
   const modelVersion = `${options.producerVersion}-${SHORT_NAMES[best.name]}-${onnxSha.slice(0, 12)}`;
@@ -159,8 +184,16 @@ export async function runTraining(
       parityMaxAbsDiff,
     },
     models: Object.fromEntries(
-      evaluations.map(({ name, curves: _curves, cv: { outOfFold: _oof, ...cv }, ...rest }) => [name, { ...rest, cv }]),
+      evaluations.map(({ name, curves: _curves, cv: { outOfFold: _oof, outOfFoldScores: _scores, ...cv }, ...rest }) => [
+        name,
+        { ...rest, cv },
+      ]),
     ),
+    missingData: {
+      indicatorMinShare: settings.design.indicatorMinShare,
+      indicators: selected.preprocessing.indicatorIndices.map((j) => features[j]!.name),
+    },
+    leaveOneFileOut: leaveOneFileOutResult,
     reference: buildReferences(
       features,
       features.map((_, j) => trainRows.map((r) => r[j]!)),

@@ -29,7 +29,8 @@ const byMagnitude = (a: Contribution, b: Contribution) => Math.abs(b.contributio
 /**
  * Exact contributions of a logistic regression (see src/train/export/linear-explainer.ts):
  *   logit = baselineLogit + Σ contribution(feature), contribution = Σ_k weight_k · (x_k − trainingMean_k)
- * over the feature's design columns, with missing values imputed exactly as the graph does.
+ * over the feature's design columns (its missing indicator among them), with missing values imputed exactly as the
+ * graph does.
  */
 export function linearContributions(explainer: LinearExplainer, row: readonly number[]): Explanation {
   const sums = new Map<string, number>(FEATURE_NAMES.map((name) => [name, 0]));
@@ -37,7 +38,16 @@ export function linearContributions(explainer: LinearExplainer, row: readonly nu
     const j = FEATURE_NAMES.indexOf(term.feature);
     const raw = row[j]!;
     const value = Number.isFinite(raw) ? raw : explainer.imputeValues[term.feature]!;
-    const x = term.kind === 'numeric' ? (value - term.mean) / term.std : value === term.code ? 1 : 0;
+    const x =
+      term.kind === 'missing'
+        ? Number.isFinite(raw)
+          ? 0
+          : 1
+        : term.kind === 'numeric'
+          ? (value - term.mean) / term.std
+          : value === term.code
+            ? 1
+            : 0;
     sums.set(term.feature, sums.get(term.feature)! + term.weight * (x - term.trainingMean));
   }
   const contributions = FEATURE_NAMES.map((feature, j) => ({

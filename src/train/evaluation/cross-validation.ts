@@ -1,13 +1,15 @@
 import type { Feature } from '../../features/feature-schema.js';
 import { childSeed } from '../models/random.js';
-import { fitModel, predictProbabilities, type ModelName } from '../models/model.js';
+import { fitModel, predictScores, scoreToProbability, type DesignSettings, type ModelName } from '../models/model.js';
 import { classificationMetrics, type ClassificationMetrics } from './metrics.js';
 import { stratifiedKFold } from './splits.js';
 
 export interface CrossValidationResult {
   folds: ClassificationMetrics[];
-  /** Out-of-fold P(disease) for every row, from the fold model that did not see it (for calibration). */
+  /** Out-of-fold P(disease) for every row, from the (uncalibrated) fold model that did not see it. */
   outOfFold: number[];
+  /** Out-of-fold scores (logit or vote share) of the same fold models: what a calibration map is fitted on. */
+  outOfFoldScores: number[];
   mean: Omit<ClassificationMetrics, 'confusion'>;
   std: Omit<ClassificationMetrics, 'confusion'>;
 }
@@ -36,8 +38,10 @@ export function crossValidate(
   seed: number,
   threshold: number,
   onFold?: (fold: number, metrics: ClassificationMetrics) => void,
+  design?: DesignSettings,
 ): CrossValidationResult {
   const outOfFold = new Array<number>(y.length).fill(Number.NaN);
+  const outOfFoldScores = new Array<number>(y.length).fill(Number.NaN);
   const folds = stratifiedKFold(y, k, seed).map(({ train, test }, fold) => {
     const model = fitModel(
       name,
@@ -45,12 +49,17 @@ export function crossValidate(
       train.map((i) => rows[i]!),
       train.map((i) => y[i]!),
       childSeed(seed, 1000 + fold),
+      design,
     );
-    const p = predictProbabilities(
+    const scores = predictScores(
       model,
       test.map((i) => rows[i]!),
     );
-    test.forEach((row, i) => (outOfFold[row] = p[i]!));
+    const p = scores.map((s) => scoreToProbability(model, s));
+    test.forEach((row, i) => {
+      outOfFold[row] = p[i]!;
+      outOfFoldScores[row] = scores[i]!;
+    });
     const metrics = classificationMetrics(
       test.map((i) => y[i]!),
       p,
@@ -59,5 +68,5 @@ export function crossValidate(
     onFold?.(fold, metrics);
     return metrics;
   });
-  return { folds, outOfFold, ...summarise(folds) };
+  return { folds, outOfFold, outOfFoldScores, ...summarise(folds) };
 }

@@ -1,9 +1,10 @@
 import { ONNX_INPUT, ONNX_OUTPUTS } from '../../contract/artifact-contract.js';
 import type { Feature } from '../../features/feature-schema.js';
-import type { TrainedModel } from '../models/model.js';
+import type { PlattCalibration } from '../models/calibration.js';
+import { calibratedLinear, type TrainedModel } from '../models/model.js';
 import type { LogisticRegressionModel } from '../models/logistic-regression.js';
 import type { RandomForestModel } from '../models/random-forest.js';
-import { INT64, ONNX_ML_DOMAIN, encodeModel, floatInfo, floatTensor, int64Info, int64Tensor, node } from './onnx-builder.js';
+import { FLOAT, INT64, ONNX_ML_DOMAIN, encodeModel, floatInfo, floatTensor, int64Info, int64Tensor, node } from './onnx-builder.js';
 
 /** The graph's tensor names are the artifact contract's: one float32 [N, 13] input in schema order (NaN = missing). */
 const ONNX_LABEL_OUTPUT = ONNX_OUTPUTS.label;
@@ -15,7 +16,10 @@ const CLASSIFIER_LABEL = 'classifier_label';
 type Nodes = ReturnType<typeof node>[];
 type Initializers = ReturnType<typeof int64Tensor>[];
 
-/** Imputer → numerics (Gather, Scaler) ‖ categoricals (Gather, OneHotEncoder, Reshape) → Concat = the design matrix. */
+/**
+ * Imputer → numerics (Gather, Scaler) ‖ categoricals (Gather, OneHotEncoder, Reshape) ‖ missing indicators
+ * (IsNaN on the raw input, Cast, Gather) → Concat = the design matrix.
+ */
 function preprocessingNodes(
   model: TrainedModel,
   features: readonly Feature[],
@@ -72,20 +76,35 @@ function preprocessingNodes(
     );
     parts.push(`${feature.name}_onehot`);
   }
+
+  if (prep.indicatorIndices.length > 0) {
+    // Read from the raw input, before the Imputer has overwritten what was missing.
+    initializers.push(int64Tensor('indicator_indices', prep.indicatorIndices));
+    nodes.push(
+      node('IsNaN', [ONNX_INPUT], ['missing_mask']),
+      node('Cast', ['missing_mask'], ['missing_all'], { to: FLOAT }),
+      node('Gather', ['missing_all', 'indicator_indices'], ['missing_indicators'], { axis: 1 }),
+    );
+    parts.push('missing_indicators');
+  }
   nodes.push(node('Concat', parts, ['design'], { axis: 1 }));
   return { nodes, initializers, output: 'design' };
 }
 
-/** Both classes get a score row (class 0 = −w, −b) so LOGISTIC yields [1 − p, p] directly. */
-function logisticRegressionNode(estimator: LogisticRegressionModel, input: string) {
+/**
+ * Both classes get a score row (class 0 = −w, −b) so LOGISTIC yields [1 − p, p] directly. Platt calibration is
+ * already folded into w and b (calibratedLinear), so the calibrated model is still this one node.
+ */
+function logisticRegressionNode(estimator: LogisticRegressionModel, calibration: PlattCalibration | null, input: string) {
+  const { weights, intercept } = calibratedLinear(estimator, calibration);
   return node(
     'LinearClassifier',
     [input],
     [CLASSIFIER_LABEL, ONNX_PROBABILITIES_OUTPUT],
     {
       classlabels_ints: { ints: [0, 1] },
-      coefficients: { floats: [...estimator.weights.map((w) => -w), ...estimator.weights] },
-      intercepts: { floats: [-estimator.intercept, estimator.intercept] },
+      coefficients: { floats: [...weights.map((w) => -w), ...weights] },
+      intercepts: { floats: [-intercept, intercept] },
       post_transform: 'LOGISTIC',
     },
     ONNX_ML_DOMAIN,
@@ -93,7 +112,7 @@ function logisticRegressionNode(estimator: LogisticRegressionModel, input: strin
 }
 
 /** Every leaf carries both class weights (share / trees), so the summed scores are the forest's mean probabilities. */
-function randomForestNode(estimator: RandomForestModel, input: string) {
+function randomForestNode(estimator: RandomForestModel, input: string, output: string) {
   const a = {
     nodes_treeids: [] as number[],
     nodes_nodeids: [] as number[],
@@ -130,7 +149,7 @@ function randomForestNode(estimator: RandomForestModel, input: string) {
   return node(
     'TreeEnsembleClassifier',
     [input],
-    [CLASSIFIER_LABEL, ONNX_PROBABILITIES_OUTPUT],
+    [CLASSIFIER_LABEL, output],
     {
       classlabels_int64s: { ints: [0, 1] },
       nodes_treeids: { ints: a.nodes_treeids },
@@ -148,6 +167,37 @@ function randomForestNode(estimator: RandomForestModel, input: string) {
     },
     ONNX_ML_DOMAIN,
   );
+}
+
+/** Platt on the forest's vote share s: P = sigmoid(slope · s + intercept), output as [1 − P, P]. */
+function plattNodes(calibration: PlattCalibration, votes: string): { nodes: Nodes; initializers: Initializers } {
+  return {
+    initializers: [
+      int64Tensor('vote_share_column', [1]),
+      floatTensor('platt_slope', [calibration.slope], []),
+      floatTensor('platt_intercept', [calibration.intercept], []),
+      floatTensor('one', [1], []),
+    ],
+    nodes: [
+      // A 1-element index keeps the axis: [N, 2] → [N, 1].
+      node('Gather', [votes, 'vote_share_column'], ['vote_share'], { axis: 1 }),
+      node('Mul', ['vote_share', 'platt_slope'], ['platt_scaled']),
+      node('Add', ['platt_scaled', 'platt_intercept'], ['platt_logit']),
+      node('Sigmoid', ['platt_logit'], ['calibrated_positive']),
+      node('Sub', ['one', 'calibrated_positive'], ['calibrated_negative']),
+      node('Concat', ['calibrated_negative', 'calibrated_positive'], [ONNX_PROBABILITIES_OUTPUT], { axis: 1 }),
+    ],
+  };
+}
+
+/** The estimator (and its calibration) from the design matrix to the `probabilities` output. */
+function classifierNodes(model: TrainedModel, design: string): { nodes: Nodes; initializers: Initializers } {
+  if (model.estimator.kind === 'logistic_regression') {
+    return { nodes: [logisticRegressionNode(model.estimator, model.calibration, design)], initializers: [] };
+  }
+  if (!model.calibration) return { nodes: [randomForestNode(model.estimator, design, ONNX_PROBABILITIES_OUTPUT)], initializers: [] };
+  const platt = plattNodes(model.calibration, 'forest_probabilities');
+  return { nodes: [randomForestNode(model.estimator, design, 'forest_probabilities'), ...platt.nodes], initializers: platt.initializers };
 }
 
 /**
@@ -170,14 +220,11 @@ function labelNodes(threshold: number): { nodes: Nodes; initializers: ReturnType
 export function exportOnnx(model: TrainedModel, features: readonly Feature[], producerVersion: string, threshold: number): Uint8Array {
   const prep = preprocessingNodes(model, features);
   const label = labelNodes(threshold);
-  const classifier =
-    model.estimator.kind === 'logistic_regression'
-      ? logisticRegressionNode(model.estimator, prep.output)
-      : randomForestNode(model.estimator, prep.output);
+  const classifier = classifierNodes(model, prep.output);
   return encodeModel({
     graphName: `heart_disease_${model.name}`,
-    nodes: [...prep.nodes, classifier, ...label.nodes],
-    initializers: [...prep.initializers, ...label.initializers],
+    nodes: [...prep.nodes, ...classifier.nodes, ...label.nodes],
+    initializers: [...prep.initializers, ...classifier.initializers, ...label.initializers],
     inputs: [floatInfo(ONNX_INPUT, ['N', features.length])],
     outputs: [int64Info(ONNX_LABEL_OUTPUT, ['N']), floatInfo(ONNX_PROBABILITIES_OUTPUT, ['N', 2])],
     producerVersion,
@@ -185,7 +232,7 @@ export function exportOnnx(model: TrainedModel, features: readonly Feature[], pr
       .map((f) => f.name)
       .join(
         ', ',
-      )}; NaN = missing (imputed inside the graph). Outputs '${ONNX_LABEL_OUTPUT}' (0/1) and '${ONNX_PROBABILITIES_OUTPUT}' [P(no disease), P(disease)].`,
+      )}; NaN = missing (imputed inside the graph${model.preprocessing.indicatorIndices.length ? ', and flagged by missing-indicator columns' : ''}${model.calibration ? '; probabilities Platt-calibrated' : ''}). Outputs '${ONNX_LABEL_OUTPUT}' (0/1) and '${ONNX_PROBABILITIES_OUTPUT}' [P(no disease), P(disease)].`,
     metadata: {
       feature_names: features.map((f) => f.name).join(','),
       model: model.name,

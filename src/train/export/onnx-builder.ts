@@ -58,6 +58,7 @@ export function floatTensor(name: string, values: number[], dims: number[] = [va
 }
 
 export const INT64 = DataType.INT64;
+export const FLOAT = DataType.FLOAT;
 
 type Dim = number | string;
 

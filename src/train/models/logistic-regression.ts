@@ -88,7 +88,3 @@ export function fitLogisticRegression(
   }
   return { kind: 'logistic_regression', weights: w, intercept: b, iterations: params.maxIterations, converged: false };
 }
-
-export function predictLogisticRegression(model: LogisticRegressionModel, x: readonly number[][]): number[] {
-  return x.map((row) => sigmoid(dot(row, model.weights) + model.intercept));
-}

@@ -1,20 +1,50 @@
 import type { Feature } from '../../features/feature-schema.js';
 
-/** One column of the design matrix: a scaled numeric feature, or one category code of a categorical feature. */
+/**
+ * One column of the design matrix: a scaled numeric feature, one category code of a categorical feature, or a
+ * missing indicator (1 when the feature was not measured, 0 when it was).
+ */
 export type DesignColumn =
   | { feature: string; featureIndex: number; kind: 'numeric'; mean: number; std: number }
-  | { feature: string; featureIndex: number; kind: 'one-hot'; code: number };
+  | { feature: string; featureIndex: number; kind: 'one-hot'; code: number }
+  | { feature: string; featureIndex: number; kind: 'missing' };
 
 /**
  * Fitted preprocessing, identical in TypeScript and in the ONNX graph:
- * impute (median for numerics, most frequent code for categoricals) → standardise numerics → one-hot categoricals.
- * Design columns: all numerics first (schema order), then each categorical's codes (schema order).
+ * impute (median for numerics, most frequent code for categoricals) → standardise numerics → one-hot categoricals,
+ * plus a missing indicator per feature in `indicatorIndices`.
+ * Design columns: all numerics first (schema order), then each categorical's codes (schema order), then the
+ * indicators (schema order).
  */
 export interface Preprocessing {
   imputeValues: number[];
   numericIndices: number[];
   categoricalIndices: number[];
+  indicatorIndices: number[];
   columns: DesignColumn[];
+}
+
+export interface PreprocessingOptions {
+  /** false keeps numerics in their own units (trees). */
+  standardise: boolean;
+  /**
+   * A feature gets a missing-indicator column when at least this share of the training rows lack it (and at least
+   * one does: an all-zero column carries nothing). null = no indicators, the imputed value stands for "missing".
+   */
+  indicatorMinShare: number | null;
+}
+
+export const isMissing = (value: number): boolean => !Number.isFinite(value);
+
+/** Features (schema indices) that get a missing indicator under `minShare` on these rows. */
+export function indicatorFeatures(rows: readonly (readonly number[])[], featureCount: number, minShare: number | null): number[] {
+  if (minShare === null || rows.length === 0) return [];
+  const indices: number[] = [];
+  for (let j = 0; j < featureCount; j++) {
+    const missing = rows.reduce((n, r) => n + (isMissing(r[j]!) ? 1 : 0), 0);
+    if (missing > 0 && missing / rows.length >= minShare) indices.push(j);
+  }
+  return indices;
 }
 
 function median(values: number[]): number {
@@ -40,7 +70,7 @@ function mostFrequent(values: readonly number[], codes: readonly number[]): numb
 export function fitPreprocessing(
   features: readonly Feature[],
   rows: readonly (readonly number[])[],
-  options: { standardise: boolean } = { standardise: true },
+  options: PreprocessingOptions = { standardise: true, indicatorMinShare: null },
 ): Preprocessing {
   const imputeValues = features.map((feature, j) => {
     const present = rows.map((r) => r[j]!).filter((v) => Number.isFinite(v));
@@ -74,13 +104,16 @@ export function fitPreprocessing(
     if (feature.type !== 'categorical') continue;
     for (const { code } of feature.codes) columns.push({ feature: feature.name, featureIndex: j, kind: 'one-hot', code });
   }
-  return { imputeValues, numericIndices, categoricalIndices, columns };
+  const indicatorIndices = indicatorFeatures(rows, features.length, options.indicatorMinShare);
+  for (const j of indicatorIndices) columns.push({ feature: features[j]!.name, featureIndex: j, kind: 'missing' });
+  return { imputeValues, numericIndices, categoricalIndices, indicatorIndices, columns };
 }
 
 export function transformRow(prep: Preprocessing, row: readonly number[]): number[] {
   return prep.columns.map((column) => {
     const raw = row[column.featureIndex]!;
-    const value = Number.isFinite(raw) ? raw : prep.imputeValues[column.featureIndex]!;
+    if (column.kind === 'missing') return isMissing(raw) ? 1 : 0;
+    const value = isMissing(raw) ? prep.imputeValues[column.featureIndex]! : raw;
     return column.kind === 'numeric' ? (value - column.mean) / column.std : value === column.code ? 1 : 0;
   });
 }

@@ -1,5 +1,6 @@
 import type { ModelCard } from '../../contract/model-card.js';
 import type { ModelEvaluation } from '../pipeline.js';
+import { missingDataSection } from './missing-data-section.js';
 import { barChart, confusionMatrixChart, escapeXml, unitLineChart } from './svg.js';
 
 const COLORS: Record<string, string> = { logistic_regression: '#2563eb', random_forest: '#d97706' };
@@ -126,6 +127,7 @@ ${metricsTable(evaluations, card.selectedModel)}
 <div class="grid3"><figure><figcaption>ROC</figcaption>${roc}</figure><figure><figcaption>Precision–recall</figcaption>${pr}</figure><figure><figcaption>Calibration (out-of-fold)</figcaption>${calibration}</figure></div>
 <h2>Selected model</h2>
 <div class="grid3"><figure><figcaption>Confusion matrix</figcaption>${confusion}</figure>${importance}</div>
+${missingDataSection(card, evaluations)}
 <h2>Data</h2>
 <p>${q.rows} rows: ${q.classBalance.positive} with disease (${(q.classBalance.positiveShare * 100).toFixed(1)} %), ${q.classBalance.negative} without. Missing values: ${missing || 'none'}. Values outside the schema's rules (treated as missing): ${q.outOfRange.count}.</p>
 <table><thead><tr><th scope="col">file</th><th scope="col">rows</th><th scope="col">bytes</th><th scope="col">sha256</th></tr></thead><tbody>
