@@ -7,7 +7,7 @@
  */
 import closeWithGrace from 'close-with-grace';
 import { buildApp } from './app.js';
-import { ConfigError, ENV_VARIABLES, loadConfig } from './config.js';
+import { ConfigError, environmentHelp, loadConfig } from './config.js';
 
 async function main(): Promise<void> {
   let config;
@@ -15,11 +15,7 @@ async function main(): Promise<void> {
     config = loadConfig(process.env);
   } catch (error) {
     if (error instanceof ConfigError) {
-      console.error(
-        `${error.message}\n\nEnvironment variables:\n${Object.entries(ENV_VARIABLES)
-          .map(([k, v]) => `  ${k}: ${v}`)
-          .join('\n')}`,
-      );
+      console.error(`${error.message}\n\nEnvironment variables:\n${environmentHelp()}`);
       process.exit(2);
     }
     throw error;

@@ -1,13 +1,15 @@
 /** Command-line options of `npm run deploy`, validated with messages naming the option and the rule. */
 import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
+import Type from 'typebox';
+import { optionsHelp, parseOptions, type CliOptions } from '../config/cli-options.js';
 import { DeployError } from './errors.js';
 
 export const FIELD_MANAGER = 'heart-disease-mlops';
 export const DEFAULT_RELEASE = 'heart-disease-api';
-export const DEFAULT_CHART = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../deploy/helm/heart-disease-api');
+const CHART_IN_REPO = 'deploy/helm/heart-disease-api';
+export const DEFAULT_CHART = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..', CHART_IN_REPO);
 
 export interface ImageRef {
   repository: string;
@@ -28,13 +30,64 @@ export interface DeployOptions {
   rollback: boolean;
 }
 
-export const USAGE = `Usage: npm run deploy -- --kubeconfig <file> --namespace <ns> --values <file> [--values <file> ...]
-                         [--image <repository[:tag][@sha256:digest]>] [--timeout 300s] [--release ${DEFAULT_RELEASE}]
-                         [--chart <dir>] [--no-rollback]
+/** The options, stated once: parseArgs' table, defaults, validation messages, USAGE and the README's table. */
+export const DEPLOY_OPTIONS = {
+  kubeconfig: {
+    schema: Type.String({
+      description: 'kubeconfig of the cluster: the file `kubectl config view --flatten --minify > kubeconfig` writes',
+    }),
+    arg: '<file>',
+  },
+  namespace: {
+    schema: Type.String({ description: 'namespace to deploy into (created when missing); a DNS label of at most 63 characters' }),
+    short: 'n',
+    arg: '<ns>',
+  },
+  values: {
+    schema: Type.Array(Type.String(), {
+      minItems: 1,
+      description: 'Helm values file, e.g. `deploy/helm/heart-disease-api/values-dev.yaml`; later files override earlier ones',
+    }),
+    short: 'f',
+    arg: '<file>',
+  },
+  image: {
+    schema: Type.Optional(Type.String({ description: "image to run, repository[:tag][@sha256:digest]; unset: the values files' image" })),
+    arg: '<ref>',
+    defaultText: "the values files' image",
+  },
+  timeout: {
+    schema: Type.String({ default: '300s', description: 'most time to wait for the rollout, e.g. 300s, 5m or 1m30s' }),
+    arg: '<duration>',
+  },
+  release: {
+    schema: Type.String({
+      default: DEFAULT_RELEASE,
+      description: 'Helm release name; lower-case letters, digits and -, at most 53 characters',
+    }),
+    arg: '<name>',
+  },
+  chart: {
+    schema: Type.Optional(Type.String({ description: 'chart directory' })),
+    arg: '<dir>',
+    defaultText: CHART_IN_REPO,
+  },
+  'poll-interval': {
+    schema: Type.String({ default: '2s', description: 'how often the rollout is checked' }),
+    arg: '<duration>',
+  },
+  'log-lines': { schema: Type.Integer({ minimum: 0, default: 20, description: 'last log lines shown per failing pod' }) },
+  'no-rollback': { schema: Type.Boolean({ default: false, description: 'leave a failed rollout in place instead of rolling back' }) },
+  help: { schema: Type.Boolean({ default: false, description: 'this help' }), short: 'h' },
+} satisfies CliOptions;
+
+export const USAGE = `Usage: npm run deploy -- --kubeconfig <file> --namespace <ns> --values <file> [--values <file> ...] [options]
 
 Renders the Helm chart (helm template), applies it with server-side apply (field manager ${FIELD_MANAGER}),
 waits for the Deployment rollout like \`kubectl rollout status\`, and on failure prints the failing pods' events
-and logs and rolls back to the previous ReplicaSet's pod template like \`kubectl rollout undo\`.`;
+and logs and rolls back to the previous ReplicaSet's pod template like \`kubectl rollout undo\`.
+
+${optionsHelp(DEPLOY_OPTIONS)}`;
 
 // RFC 1123 label: what Kubernetes accepts as a namespace or a release-derived object name.
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
@@ -77,37 +130,10 @@ function requireFile(file: string, option: string): string {
 }
 
 export function parseDeployArgs(argv: string[]): DeployOptions {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: argv,
-      strict: true,
-      allowPositionals: false,
-      options: {
-        kubeconfig: { type: 'string' },
-        namespace: { type: 'string', short: 'n' },
-        values: { type: 'string', short: 'f', multiple: true },
-        image: { type: 'string' },
-        timeout: { type: 'string', default: '300s' },
-        release: { type: 'string', default: DEFAULT_RELEASE },
-        chart: { type: 'string', default: DEFAULT_CHART },
-        'poll-interval': { type: 'string', default: '2s' },
-        'log-lines': { type: 'string', default: '20' },
-        'no-rollback': { type: 'boolean', default: false },
-        help: { type: 'boolean', short: 'h', default: false },
-      },
-    });
-  } catch (err) {
-    throw new DeployError('usage', `${(err as Error).message}\n\n${USAGE}`);
-  }
+  const parsed = parseOptions(DEPLOY_OPTIONS, argv);
+  if (!parsed.ok) throw new DeployError('usage', `${parsed.problems.join('\n')}\n\n${USAGE}`);
   const v = parsed.values;
   if (v.help) throw new DeployError('usage', USAGE);
-  if (!v.kubeconfig)
-    throw new DeployError(
-      'usage',
-      `--kubeconfig is required: the file \`kubectl config view --flatten --minify > kubeconfig\` writes\n\n${USAGE}`,
-    );
-  if (!v.namespace) throw new DeployError('usage', `--namespace is required\n\n${USAGE}`);
   if (!DNS_LABEL.test(v.namespace) || v.namespace.length > 63) {
     throw new DeployError(
       'usage',
@@ -120,13 +146,8 @@ export function parseDeployArgs(argv: string[]): DeployOptions {
       `--release "${v.release}" is not a valid release name: lower-case letters, digits and '-', at most 53 characters`,
     );
   }
-  if (!v.values || v.values.length === 0)
-    throw new DeployError('usage', `--values is required (e.g. deploy/helm/heart-disease-api/values-dev.yaml)\n\n${USAGE}`);
-  const chart = path.resolve(v.chart);
+  const chart = v.chart === undefined ? DEFAULT_CHART : path.resolve(v.chart);
   if (!existsSync(path.join(chart, 'Chart.yaml'))) throw new DeployError('usage', `--chart ${v.chart}: no Chart.yaml in that directory`);
-  const logLines = Number(v['log-lines']);
-  if (!Number.isInteger(logLines) || logLines < 0)
-    throw new DeployError('usage', `--log-lines must be a non-negative integer, got "${v['log-lines']}"`);
   return {
     kubeconfig: requireFile(v.kubeconfig, 'kubeconfig'),
     namespace: v.namespace,
@@ -136,7 +157,7 @@ export function parseDeployArgs(argv: string[]): DeployOptions {
     chart,
     timeoutMs: parseDuration(v.timeout, 'timeout'),
     pollIntervalMs: parseDuration(v['poll-interval'], 'poll-interval'),
-    logLines,
+    logLines: v['log-lines'],
     rollback: !v['no-rollback'],
   };
 }

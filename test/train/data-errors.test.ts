@@ -96,8 +96,12 @@ describe('training CLI on bad input: non-zero exit, one-line reason, no stack tr
   });
 
   it('bad options name the option and the rule', async () => {
-    const result = await runTrainCli(['--data', clevelandFile, '--min-auc', '1.5', '--no-track']);
+    const result = await runTrainCli(['--data', clevelandFile, '--min-auc', '1.5', '--holdout', '0.5', '--folds', 'many', '--no-track']);
     expect(result.code).toBe(1);
-    expect(result.stderr).toMatch(/--min-auc: '1\.5' must be a number from 0 to 1/);
+    // Every bad option at once, one line each, with the rule from the options' schema and the value given.
+    expect(result.stderr).toContain("error: --min-auc: must be a number from 0 to 1, got '1.5'");
+    expect(result.stderr).toContain("error: --holdout: must be a number greater than 0 and less than 0.5, got '0.5'");
+    expect(result.stderr).toContain("error: --folds: must be an integer from 2 to 20, got 'many'");
+    expect(result.stderr).not.toMatch(/\n\s+at /);
   });
 });
