@@ -51,10 +51,11 @@ export const API_ENV = Type.Object(
       description: '`true` logs validated patient rows at debug level; otherwise no body or credential is ever logged',
     }),
     UNDER_PRESSURE_MAX_EVENT_LOOP_DELAY_MS: integer(
-      10,
+      0,
       60_000,
       1000,
-      'event-loop delay above which requests get 503 + `Retry-After` (probes and `/metrics` are never shed)',
+      'event-loop delay above which requests get 503 + `Retry-After` (probes and `/metrics` are never shed); 0: off. ' +
+        'A stall longer than the 1 s sampling interval reads as an infinite delay, whatever this limit',
     ),
     UNDER_PRESSURE_MAX_EVENT_LOOP_UTILIZATION: Type.Optional(
       Type.Number({

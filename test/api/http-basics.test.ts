@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../src/api/app.js';
 import { loadConfig } from '../../src/api/config.js';
 import { FEATURES } from '../../src/features/feature-schema.js';
-import { PATIENT, postJson, startApp, type RunningApp } from './support/app.js';
+import { PATIENT, postJson, startApp, testConfig, type RunningApp } from './support/app.js';
 import { testModelDir } from './support/model.js';
 
 interface OpenApi {
@@ -135,7 +135,7 @@ describe('logs: JSON lines with the request id, no patient data by default', () 
         callback();
       },
     });
-    const app = await buildApp(loadConfig({ MODEL_DIR: testModelDir(), LOG_LEVEL: 'trace', ...env }), { logStream });
+    const app = await buildApp(testConfig({ LOG_LEVEL: 'trace', ...env }), { logStream });
     await request(app);
     await app.close();
     return lines;

@@ -6,7 +6,7 @@ import { loadConfig } from '../../src/api/config.js';
 import { FEATURES, FEATURE_NAMES } from '../../src/features/feature-schema.js';
 import { parseUciText } from '../../src/train/data/uci-file.js';
 import { clevelandFile } from '../support/paths.js';
-import { PATIENT } from './support/app.js';
+import { PATIENT, testConfig } from './support/app.js';
 import type { ApiBody, Contribution, Prediction } from './support/types.js';
 import { randomForestModelDir, readCard, testModelDir } from './support/model.js';
 
@@ -30,7 +30,7 @@ describe('POST /predict on the trained logistic regression', () => {
   let app: FastifyInstance;
   const card = readCard();
   beforeAll(async () => {
-    app = await buildApp(loadConfig({ MODEL_DIR: testModelDir(), LOG_LEVEL: 'silent' }));
+    app = await buildApp(testConfig());
   });
   afterAll(() => app.close());
 
@@ -119,7 +119,7 @@ describe('POST /predict?explain=true on the random forest (occlusion)', () => {
   let dir: string;
   beforeAll(async () => {
     dir = randomForestModelDir();
-    app = await buildApp(loadConfig({ MODEL_DIR: dir, LOG_LEVEL: 'silent' }));
+    app = await buildApp(testConfig({ MODEL_DIR: dir }));
   });
   afterAll(async () => {
     await app.close();

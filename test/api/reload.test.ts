@@ -5,7 +5,7 @@ import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../src/api/app.js';
 import { loadConfig } from '../../src/api/config.js';
-import { PATIENT } from './support/app.js';
+import { PATIENT, testConfig } from './support/app.js';
 import { copyModelDir, randomForestModelDir, testModelDir } from './support/model.js';
 import { parseSamples, sampleValue } from './support/prometheus-text.js';
 
@@ -39,7 +39,7 @@ describe('model reload', () => {
         callback();
       },
     });
-    app = await buildApp(loadConfig({ MODEL_DIR: dir, LOG_LEVEL: 'info' }), { logStream });
+    app = await buildApp(testConfig({ MODEL_DIR: dir, LOG_LEVEL: 'info' }), { logStream });
   });
   afterAll(async () => {
     await app.close();

@@ -17,6 +17,7 @@ import { realComponent } from '../support/real-component.js';
 import { runTrainCli } from '../support/run-cli.js';
 import { dashboardQueries, loadDashboard, resolveGrafanaVariables } from './dashboard-queries.js';
 import { freePort } from '../../scripts/lib/free-port.js';
+import { startApiProcess } from '../../scripts/lib/api-process.js';
 
 const prometheusFound = spawnSync('prometheus', ['--version'], { encoding: 'utf8' }).status === 0;
 const havePrometheus = realComponent('prometheus', prometheusFound, 'prometheus not on PATH (bash scripts/ci/install-prometheus.sh)');
@@ -73,7 +74,7 @@ describe.runIf(havePrometheus)('real Prometheus scraping the real API on 127.0.0
   let prometheus: ChildProcess | undefined;
   let apiUrl = '';
   let promUrl = '';
-  let apiLog = '';
+  let apiOutput = () => '';
   const predictStatuses: number[] = [];
   let modelDir = path.join(repoRoot, 'artifacts');
   let promLog = '';
@@ -94,32 +95,20 @@ describe.runIf(havePrometheus)('real Prometheus scraping the real API on 127.0.0
       const trained = await runTrainCli(['--data', clevelandFile, '--out', modelDir, '--runs-dir', path.join(scratch, 'runs')]);
       if (trained.code !== 0) throw new Error(`training for the Prometheus test failed: ${trained.stderr}`);
     }
-    const server = path.join(repoRoot, 'src/api/server.ts');
-    if (!existsSync(server)) throw new Error(`the API entry point ${server} does not exist`);
-
-    const apiPort = await freePort();
-    apiUrl = `http://127.0.0.1:${apiPort}`;
-    api = spawn(process.execPath, ['--import', 'tsx', server], {
-      cwd: repoRoot,
-      env: { ...process.env, MODEL_DIR: modelDir, HOST: '127.0.0.1', PORT: String(apiPort), LOG_LEVEL: 'warn', API_KEYS: '' },
-      stdio: ['ignore', 'pipe', 'pipe'],
+    // Load shedding off: a stall of the loaded machine is not what this test is about (see test/api/support/app.ts).
+    const started = await startApiProcess({
+      env: { MODEL_DIR: modelDir, LOG_LEVEL: 'warn', API_KEYS: '', UNDER_PRESSURE_MAX_EVENT_LOOP_DELAY_MS: '0' },
+      readyPaths: ['/health'],
+      timeoutMs: 90_000,
     });
-    api.stdout?.on('data', (d: Buffer) => (apiLog += d.toString()));
-    api.stderr?.on('data', (d: Buffer) => (apiLog += d.toString()));
+    api = started.child;
+    apiUrl = started.url;
+    apiOutput = started.output;
+    const apiPort = started.port;
     const alive = (child: ChildProcess | undefined, name: string) => {
       if (child?.exitCode !== null || child?.signalCode !== null)
-        throw new GaveUp(`${name} exited (${child?.exitCode ?? child?.signalCode})`);
+        throw new GaveUp(`${name} exited (${child?.exitCode ?? child?.signalCode}); API output:\n${apiOutput().slice(-2000)}`);
     };
-    await eventually(
-      'the API to answer /health',
-      async () => {
-        alive(api, 'the API');
-        return (await fetch(`${apiUrl}/health`)).ok ? true : undefined;
-      },
-      90_000,
-    ).catch((err: Error) => {
-      throw new Error(`${err.message}\nAPI output:\n${apiLog.slice(-3000)}`);
-    });
 
     // Some traffic so request counters and prediction counters have series.
     const patient = firstClevelandPatient();

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../../src/api/app.js';
-import { loadConfig } from '../../../src/api/config.js';
+import { loadConfig, type ApiConfig } from '../../../src/api/config.js';
 import { testModelDir } from './model.js';
 import type { ApiBody } from './types.js';
 import { EXAMPLE_PATIENT } from '../../../src/features/feature-schema.js';
@@ -13,14 +13,18 @@ export interface RunningApp {
 }
 
 /**
- * Build the real app on the test model (env overrides allowed) and listen on 127.0.0.1 on a free port.
- * Load shedding is set to 30 s of event-loop delay by default here: the app shares its event loop with the test
- * runner, whose module transforms can stall it on a busy CI machine; pressure.test.ts tests shedding explicitly.
+ * The API's configuration for tests: the test model, quiet logs, and load shedding off unless a test turns it on.
+ * An in-process app shares its event loop with the test runner, and on a loaded machine (a CI run with a cluster
+ * beside it) any stall longer than under-pressure's 1 s sampling interval reads as an infinite delay and sheds
+ * requests whatever the limit; pressure.test.ts tests shedding explicitly.
  */
+export function testConfig(env: Record<string, string> = {}): ApiConfig {
+  return loadConfig({ MODEL_DIR: testModelDir(), LOG_LEVEL: 'silent', UNDER_PRESSURE_MAX_EVENT_LOOP_DELAY_MS: '0', ...env });
+}
+
+/** Build the real app on the test model (env overrides allowed) and listen on 127.0.0.1 on a free port. */
 export async function startApp(env: Record<string, string> = {}): Promise<RunningApp> {
-  const app = await buildApp(
-    loadConfig({ MODEL_DIR: testModelDir(), LOG_LEVEL: 'silent', UNDER_PRESSURE_MAX_EVENT_LOOP_DELAY_MS: '30000', ...env }),
-  );
+  const app = await buildApp(testConfig(env));
   await app.listen({ port: 0, host: '127.0.0.1' });
   const address = app.server.address();
   if (address === null || typeof address === 'string') throw new Error('no TCP address');

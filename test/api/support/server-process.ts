@@ -8,5 +8,9 @@ export type ServerProcess = ApiProcess;
  * stall the first load-shedding sample, and tests should start from steady state.
  */
 export function startServerProcess(env: Record<string, string>): Promise<ServerProcess> {
-  return startApiProcess({ env: { LOG_LEVEL: 'info', API_KEYS: '', ...env }, readyPaths: ['/ready', '/model'] });
+  // Load shedding off unless a test turns it on: see testConfig in app.ts (a stall of the loaded machine is not overload).
+  return startApiProcess({
+    env: { LOG_LEVEL: 'info', API_KEYS: '', UNDER_PRESSURE_MAX_EVENT_LOOP_DELAY_MS: '0', ...env },
+    readyPaths: ['/ready', '/model'],
+  });
 }
