@@ -353,7 +353,7 @@ export class HeartDiseaseMlops {
   ): Promise<string> {
     const reference = image ?? `${(await this.contract()).image.name}:${imageTag((await this.modelCard(await this.train())).modelVersion)}`;
     return (
-      this.workspace(this.nodeBase().withFile('/usr/local/bin/helm', this.helmBinary()))
+      this.workspace(this.nodeBase().withFile('/usr/local/bin/helm', this.goBuilt('scripts/ci/install-helm.sh', '/go/bin/helm')))
         .withMountedSecret('/run/secrets/kubeconfig', kubeconfig)
         // A deploy acts on a cluster: never answer it from the exec cache.
         .withEnvVariable('DEPLOY_REQUESTED_AT', new Date().toISOString())
@@ -453,21 +453,28 @@ export class HeartDiseaseMlops {
         '-euo',
         'pipefail',
         '-c',
-        'for s in /opt/ci/install-*.sh; do case "$s" in */install-helm.sh) ;; *) echo "==> $s"; bash "$s" ;; esac; done',
+        // Go-built tools come from the Go image (below); Node is the image's own.
+        'for s in /opt/ci/install-*.sh; do case "$s" in */install-helm.sh|*/install-compose.sh|*/install-node.sh) ;; *) echo "==> $s"; bash "$s" ;; esac; done',
       ])
-      .withFile('/usr/local/bin/helm', this.helmBinary());
+      .withFile('/usr/local/bin/helm', this.goBuilt('scripts/ci/install-helm.sh', '/go/bin/helm'))
+      .withFile('/usr/local/lib/docker/cli-plugins/docker-compose', this.goBuilt('scripts/ci/install-compose.sh', '/out/docker-compose'));
   }
 
-  /** Helm built by scripts/ci/install-helm.sh (pinned version, Kubernetes version link flags) in the Go image. */
-  private helmBinary(): File {
+  /**
+   * A tool built by one of scripts/ci/install-*.sh in the Go image (the same pinned version and link flags CI uses
+   * natively), with the Go module and build caches in cache volumes: Helm, Docker Compose v2.
+   */
+  private goBuilt(script: string, binary: string): File {
+    const installer = `/opt/ci/${script.split('/').pop()}`;
     return dag
       .container()
       .from(GO_IMAGE)
       .withMountedCache('/go/pkg/mod', dag.cacheVolume('go-mod'))
       .withMountedCache('/root/.cache/go-build', dag.cacheVolume('go-build'))
-      .withFile('/opt/ci/install-helm.sh', this.source.file('scripts/ci/install-helm.sh'))
-      .withExec(['bash', '/opt/ci/install-helm.sh'])
-      .file('/go/bin/helm');
+      .withFile(installer, this.source.file(script))
+      .withEnvVariable('COMPOSE_PLUGIN_DIR', '/out')
+      .withExec(['bash', installer])
+      .file(binary);
   }
 
   /**

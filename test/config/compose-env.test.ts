@@ -13,7 +13,7 @@ import { apiEnvProblems } from '../support/api-env.js';
 import { realComponent } from '../support/real-component.js';
 
 const composeFile = path.join(repoRoot, 'deploy/docker-compose.yml');
-const cli = await runProcess('docker-compose', ['version', '--short']).catch(() => null);
+const cli = await runProcess('docker', ['compose', 'version', '--short']).catch(() => null);
 
 /** Compose interpolation of ${VAR}, ${VAR:-default}, ${VAR-default}, $VAR and $$ against `shell`. */
 function interpolate(text: string, shell: Record<string, string>): string {
@@ -58,14 +58,14 @@ describe('docker-compose.yml: the API service environment', () => {
     expect(interpolate('${A:-x}/${A-y}/${B}/$B/$$B', { A: 'a', B: 'b' })).toBe('a/a/b/b/$B');
   });
 
-  it.runIf(realComponent('docker-compose', cli?.code === 0, 'docker-compose not installed (scripts/ci/install-docker.sh)'))(
-    'the same environment as `docker-compose config` resolves',
+  it.runIf(realComponent('Docker Compose v2', cli?.code === 0 && /^2\./.test(cli.stdout.trim()), 'run scripts/ci/install-compose.sh'))(
+    'the same environment as `docker compose config` resolves',
     async () => {
       const shells: Array<Record<string, string>> = [{}, { LOG_LEVEL: 'warn', API_KEYS: 'c'.repeat(16) }];
       for (const shell of shells) {
         // Only `shell` decides: the variables the file interpolates are removed from the inherited environment.
         const unset = Object.fromEntries(Object.keys(apiEnvironment({})).map((name) => [name, undefined]));
-        const result = await runProcess('docker-compose', ['-f', composeFile, 'config'], { env: { ...unset, ...shell } });
+        const result = await runProcess('docker', ['compose', '-f', composeFile, 'config'], { env: { ...unset, ...shell } });
         expect(result.code, result.stderr).toBe(0);
         const resolved = parse(result.stdout) as { services: { api: { environment?: Record<string, string> } } };
         expect(resolved.services.api.environment ?? {}).toEqual(apiEnvironment(shell));
