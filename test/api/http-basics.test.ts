@@ -3,10 +3,8 @@ import { Writable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../src/api/app.js';
-import { loadConfig } from '../../src/api/config.js';
 import { FEATURES } from '../../src/features/feature-schema.js';
 import { PATIENT, postJson, startApp, testConfig, type RunningApp } from './support/app.js';
-import { testModelDir } from './support/model.js';
 
 interface OpenApi {
   openapi: string;

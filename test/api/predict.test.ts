@@ -2,13 +2,12 @@ import { readFileSync, rmSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../src/api/app.js';
-import { loadConfig } from '../../src/api/config.js';
 import { FEATURES, FEATURE_NAMES } from '../../src/features/feature-schema.js';
 import { parseUciText } from '../../src/train/data/uci-file.js';
 import { clevelandFile } from '../support/paths.js';
 import { PATIENT, testConfig } from './support/app.js';
 import type { ApiBody, Contribution, Prediction } from './support/types.js';
-import { randomForestModelDir, readCard, testModelDir } from './support/model.js';
+import { randomForestModelDir, readCard } from './support/model.js';
 
 const sigmoid = (z: number) => 1 / (1 + Math.exp(-z));
 const logit = (p: number) => Math.log(p / (1 - p));

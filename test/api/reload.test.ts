@@ -4,7 +4,6 @@ import { Writable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../src/api/app.js';
-import { loadConfig } from '../../src/api/config.js';
 import { PATIENT, testConfig } from './support/app.js';
 import { copyModelDir, randomForestModelDir, testModelDir } from './support/model.js';
 import { parseSamples, sampleValue } from './support/prometheus-text.js';
