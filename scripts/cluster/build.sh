@@ -7,6 +7,7 @@
 # time. Needs Go (>= the version Kubernetes' go.mod names) and the Go module proxy; ~17 min cold on 2 cores.
 # Builds run under `nice` (BUILD_NICE, default 10) because other work shares the machine.
 set -euo pipefail
+# shellcheck source=scripts/cluster/config.sh
 source "$(dirname "$0")/config.sh"
 
 export PATH="/usr/local/go/bin:$PATH"

@@ -1,6 +1,6 @@
 # Sourced by every scripts/cluster/*.sh: the one definition of versions, paths, addresses and image references
 # of the project's single-node Kubernetes cluster. Environment variables override the paths, not the versions.
-# shellcheck shell=bash
+# shellcheck shell=bash disable=SC2034 # every variable here is used by the scripts that source this file
 
 # Kubernetes 1.37 (same minor as the client-go Helm v3.22 is built against, so much of Go's build cache is shared),
 # the newest minor that still runs on cgroup v1 (failCgroupV1: false) with Debian's containerd 1.6.

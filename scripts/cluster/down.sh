@@ -7,18 +7,23 @@
 # Docker's processes are never touched. Set HD_CLUSTER_LOGS=<dir> to keep the daemons' logs there.
 # Idempotent: with nothing running and no state it only says so.
 set -euo pipefail
+# shellcheck source=scripts/cluster/config.sh
 source "$(dirname "$0")/config.sh"
 
 log() { printf 'down: %s\n' "$*"; }
 [ "$(id -u)" = 0 ] || { echo "down: needs root" >&2; exit 1; }
 
 # True when PID is alive (not a zombie: that has no command line) and its command line names this cluster's directory (not a reused PID, not another's).
-ours() { [ -r "/proc/$1/cmdline" ] && tr '\0' ' ' <"/proc/$1/cmdline" 2>/dev/null | grep -qF -- "$CLUSTER_DIR/"; }
+ours() { [ -n "$1" ] && { tr '\0' ' ' <"/proc/$1/cmdline"; } 2>/dev/null | grep -qF -- "$CLUSTER_DIR/"; }
 
 # stop <pid...>: SIGTERM, up to 10 s of grace, then SIGKILL.
 stop() {
   local pid pids=() i
-  for pid in "$@"; do ours "$pid" && pids+=("$pid") && kill -TERM "$pid" 2>/dev/null || true; done
+  for pid in "$@"; do
+    ours "$pid" || continue
+    pids+=("$pid")
+    kill -TERM "$pid" 2>/dev/null || true
+  done
   for i in $(seq 1 50); do
     local alive=()
     for pid in "${pids[@]}"; do ours "$pid" && alive+=("$pid"); done
@@ -37,7 +42,7 @@ pod_pids() {
 shim_pids() {
   local dir
   for dir in /proc/[0-9]*; do
-    tr '\0' ' ' <"$dir/cmdline" 2>/dev/null | grep -qF -- "-address $CONTAINERD_SOCKET " && echo "${dir#/proc/}"
+    { tr '\0' ' ' <"$dir/cmdline"; } 2>/dev/null | grep -qF -- "-address $CONTAINERD_SOCKET " && echo "${dir#/proc/}"
   done
   return 0
 }
@@ -77,16 +82,27 @@ if [ -e "$CLUSTER_DIR" ]; then
     while read -r mount; do umount "$mount" 2>/dev/null || umount -l "$mount"; done
 fi
 
-# Network: the pod bridge (the pods' veths went with their namespaces), kube-proxy's rules, the bridge plugin's
-# masquerade rules for this network, up.sh's FORWARD chain.
+# Network: the pod bridge (the pods' veths went with their namespaces), kube-proxy's and the kubelet's rules, the
+# bridge plugin's masquerade rules for this network, up.sh's FORWARD chain.
 ip link show "$CNI_BRIDGE" >/dev/null 2>&1 && ip link delete "$CNI_BRIDGE"
 if iptables -w -t nat -S KUBE-SERVICES >/dev/null 2>&1 && [ -x "$K8S_BIN/kube-proxy" ]; then
   "$K8S_BIN/kube-proxy" --cleanup --v=0 >/dev/null 2>&1 || log "kube-proxy --cleanup reported an error"
 fi
-iptables -w -t nat -S POSTROUTING | grep -F -- "name: \\\"$CNI_NETWORK\\\"" | while read -r rule; do
+iptables -w -t nat -S POSTROUTING | { grep -F -- "name: \\\"$CNI_NETWORK\\\"" || true; } | while read -r rule; do
   chain=$(sed -n 's/.* -j \(CNI-[0-9a-f]*\).*/\1/p' <<<"$rule")
   eval "iptables -w -t nat ${rule/#-A /-D }"
   [ -z "$chain" ] || { iptables -w -t nat -F "$chain" && iptables -w -t nat -X "$chain"; }
+done
+# The kubelet's own chains (KUBE-FIREWALL guards route_localnet; the canaries detect flushed tables), IPv4 and IPv6.
+for ipt in iptables ip6tables; do
+  command -v "$ipt" >/dev/null || continue
+  for hook in INPUT OUTPUT; do
+    while "$ipt" -w -D "$hook" -j KUBE-FIREWALL 2>/dev/null; do :; done
+  done
+  for chain in filter/KUBE-FIREWALL filter/KUBE-KUBELET-CANARY nat/KUBE-KUBELET-CANARY mangle/KUBE-KUBELET-CANARY \
+    mangle/KUBE-IPTABLES-HINT; do
+    "$ipt" -w -t "${chain%/*}" -F "${chain#*/}" 2>/dev/null && "$ipt" -w -t "${chain%/*}" -X "${chain#*/}" || true
+  done
 done
 if iptables -w -S HD-CLUSTER-FORWARD >/dev/null 2>&1; then
   while iptables -w -D FORWARD -j HD-CLUSTER-FORWARD 2>/dev/null; do :; done
@@ -104,6 +120,6 @@ if [ -n "${HD_CLUSTER_LOGS:-}" ] && [ -d "$CLUSTER_DIR/log" ]; then
 fi
 rm -rf "$CLUSTER_DIR"
 
-left=$( (pod_pids; shim_pids; for pid in "${daemons[@]}"; do ours "$pid" && echo "$pid"; done) | sort -u | tr '\n' ' ')
+left=$( (pod_pids; shim_pids; for pid in "${daemons[@]}"; do ! ours "$pid" || echo "$pid"; done) | sort -u | tr '\n' ' ')
 [ -z "${left// /}" ] || { log "processes still running: $left" >&2; exit 1; }
 log "stopped and wiped $CLUSTER_DIR"

@@ -4,6 +4,7 @@
 # reference with imagePullPolicy IfNotPresent (no registry is reachable here).
 #   load-image.sh <image reference>...
 set -euo pipefail
+# shellcheck source=scripts/cluster/config.sh
 source "$(dirname "$0")/config.sh"
 
 [ "$#" -ge 1 ] || { echo "usage: load-image.sh <image reference>..." >&2; exit 2; }

@@ -2,6 +2,7 @@
 # Prints the memory this cluster takes: resident set size (RSS) of each daemon (PID files), of the containerd shims
 # and of every process in the pods' cgroup, and their sum. Exits 1 when no daemon of this cluster is running.
 set -euo pipefail
+# shellcheck source=scripts/cluster/config.sh
 source "$(dirname "$0")/config.sh"
 shopt -s globstar nullglob
 
@@ -24,7 +25,7 @@ fi
 
 shims=0
 for dir in /proc/[0-9]*; do
-  tr '\0' ' ' <"$dir/cmdline" 2>/dev/null | grep -qF -- "-address $CONTAINERD_SOCKET " || continue
+  { tr '\0' ' ' <"$dir/cmdline"; } 2>/dev/null | grep -qF -- "-address $CONTAINERD_SOCKET " || continue
   shims=$((shims + $(rss_kib "${dir#/proc/}")))
 done
 line "containerd shims" "$shims"

@@ -8,6 +8,7 @@
 # Idempotent: returns at once when this cluster already answers with a Ready node; wipes any other state it finds
 # (a crashed earlier run) with down.sh first. Needs root, scripts/ci/install-cluster-deps.sh and build.sh.
 set -euo pipefail
+# shellcheck source=scripts/cluster/config.sh
 source "$(dirname "$0")/config.sh"
 
 WAIT_S="${HD_CLUSTER_WAIT_S:-180}"
@@ -41,6 +42,7 @@ fi
 if [ -e "$CLUSTER_DIR" ]; then
   log "state of an earlier run found in $CLUSTER_DIR: wiping it with down.sh"
   bash "$CLUSTER_SCRIPTS/down.sh"
+  t0=$(date +%s%N) # the times below count from a clean machine
 fi
 
 # Another cluster (or anything else) on the ports this one needs would make it fail in confusing ways.
@@ -327,7 +329,10 @@ render() {
   sed -e "s|\${COREDNS_IMAGE}|$COREDNS_IMAGE|g" -e "s|\${METRICS_SERVER_IMAGE}|$METRICS_SERVER_IMAGE|g" \
     -e "s|\${CLUSTER_DNS_IP}|$CLUSTER_DNS_IP|g" -e "s|\${CLUSTER_DOMAIN}|$CLUSTER_DOMAIN|g" "$@"
 }
-render "$CLUSTER_SCRIPTS"/manifests/*.yaml >"$CONF/addons.yaml"
+for manifest in "$CLUSTER_SCRIPTS"/manifests/*.yaml; do
+  echo "---"
+  render "$manifest"
+done >"$CONF/addons.yaml"
 kubectl apply -f "$CONF/addons.yaml" >"$CLUSTER_DIR/log/addons-apply.log"
 
 wait "$import_pid" || die "image import failed: $(tail -n 5 "$CLUSTER_DIR/log/image-import.log")"

@@ -17,7 +17,8 @@ import { CLUSTER_SCRIPTS, findCluster, type ClusterInfo } from '../support/clust
 import { realComponent } from '../support/real-component.js';
 
 const run = promisify(execFile);
-const image = `${IMAGE_REPOSITORY}:latest`;
+/** The API image `npm run image:build` tags as latest; CLUSTER_TEST_IMAGE names another one already in Docker. */
+const image = process.env.CLUSTER_TEST_IMAGE ?? `${IMAGE_REPOSITORY}:latest`;
 const cluster = await findCluster();
 const engine = await dockerEngineStatus();
 const haveImage = engine.available && (await docker(['image', 'inspect', image])).code === 0;
