@@ -10,15 +10,15 @@ import { randomBytes } from 'node:crypto';
 import { promisify } from 'node:util';
 import { AppsV1Api, CoreV1Api, CustomObjectsApi, VersionApi, type KubeConfig, type V1Pod } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { CONTAINER_PORT, IMAGE_REPOSITORY } from '../../scripts/image/image-config.js';
-import { httpText } from '../../scripts/image/http.js';
-import { docker, dockerEngineStatus } from '../../scripts/image/process.js';
+import { httpText } from '../../scripts/lib/http.js';
+import { docker, dockerEngineStatus } from '../../scripts/lib/process.js';
+import { API_PORT, IMAGE_NAME } from '../../src/contract/artifact-contract.js';
 import { CLUSTER_SCRIPTS, findCluster, type ClusterInfo } from '../support/cluster.js';
 import { realComponent } from '../support/real-component.js';
 
 const run = promisify(execFile);
 /** The API image `npm run image:build` tags as latest; CLUSTER_TEST_IMAGE names another one already in Docker. */
-const image = process.env.CLUSTER_TEST_IMAGE ?? `${IMAGE_REPOSITORY}:latest`;
+const image = process.env.CLUSTER_TEST_IMAGE ?? `${IMAGE_NAME}:latest`;
 const cluster = await findCluster();
 const engine = await dockerEngineStatus();
 const haveImage = engine.available && (await docker(['image', 'inspect', image])).code === 0;
@@ -78,8 +78,8 @@ describe.runIf(ready)('single-node Kubernetes cluster (scripts/cluster)', () => 
                   name: 'api',
                   image,
                   imagePullPolicy: 'Never', // only the loaded image: nothing may try a registry
-                  ports: [{ containerPort: CONTAINER_PORT }],
-                  readinessProbe: { httpGet: { path: '/health', port: CONTAINER_PORT }, periodSeconds: 1 },
+                  ports: [{ containerPort: API_PORT }],
+                  readinessProbe: { httpGet: { path: '/health', port: API_PORT }, periodSeconds: 1 },
                 },
               ],
             },
@@ -89,7 +89,7 @@ describe.runIf(ready)('single-node Kubernetes cluster (scripts/cluster)', () => 
     });
     const service = await core.createNamespacedService({
       namespace,
-      body: { metadata: { name: 'api' }, spec: { type: 'NodePort', selector: labels, ports: [{ port: 80, targetPort: CONTAINER_PORT }] } },
+      body: { metadata: { name: 'api' }, spec: { type: 'NodePort', selector: labels, ports: [{ port: 80, targetPort: API_PORT }] } },
     });
     const nodePort = service.spec?.ports?.[0]?.nodePort;
     expect(nodePort).toBeGreaterThanOrEqual(30000);
