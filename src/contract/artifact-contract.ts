@@ -28,3 +28,15 @@ export const DEFAULT_IMAGE_SOURCE: string = contract.image.defaultSource;
 export const IMAGE_LABEL_KEYS: Readonly<typeof contract.image.labels> = contract.image.labels;
 /** Labels with the same value on every API image. */
 export const FIXED_IMAGE_LABELS: Readonly<Record<string, string>> = contract.image.fixedLabels;
+
+/**
+ * The MLflow model registry as training writes it and serving reads it: the registered model's name, the run
+ * artifact directory a model version points at (holding MODEL_FILES), the aliases promotion moves, and the keys of
+ * the tags every version carries.
+ */
+export const REGISTRY: Readonly<{
+  modelName: string;
+  artifactPath: string;
+  aliases: Readonly<{ champion: string; challenger: string }>;
+  versionTags: Readonly<{ modelVersion: string; contractVersion: string; onnxSha256: string; gitCommit: string }>;
+}> = contract.registry;

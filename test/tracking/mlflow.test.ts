@@ -1,10 +1,14 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MlflowClient, MlflowError } from '../../src/train/tracking/mlflow-client.js';
-import { logRunToMlflow, MLFLOW_LIMITS, planLogBatches, proxiedArtifactPath } from '../../src/train/tracking/mlflow.js';
+import { REGISTRY } from '../../src/contract/artifact-contract.js';
+import { proxiedArtifactPath } from '../../src/mlflow/artifacts.js';
+import { MlflowClient, MlflowError } from '../../src/mlflow/client.js';
+import { sha256Hex } from '../../src/mlflow/registered-model.js';
+import { artifactPathOf, logRunToMlflow, MLFLOW_LIMITS, planLogBatches } from '../../src/train/tracking/mlflow.js';
+import { readCard, testModelDir } from '../api/support/model.js';
 import { realComponent } from '../support/real-component.js';
 import { freePort, mlflowAvailable, startMlflowServer, type RunningMlflow } from './mlflow-server.js';
 
@@ -75,6 +79,32 @@ describe('MLflow errors without a server', () => {
     await expect(
       logRunToMlflow({ trackingUri: 'http://127.0.0.1:9', runName: 'r', params: {}, metrics: {}, artifactFiles: [] }),
     ).rejects.toThrow('artifactFiles: no model.onnx to register as a model version');
+    const onnxOnly = [path.join(testModelDir(), 'model.onnx')];
+    await expect(
+      logRunToMlflow({ trackingUri: 'http://127.0.0.1:9', runName: 'r', params: {}, metrics: {}, artifactFiles: onnxOnly }),
+    ).rejects.toThrow('artifactFiles: no model.json to register as a model version');
+  });
+
+  it('refuses to register a model.onnx that model.json does not name, before contacting any server', async () => {
+    // The random forest's graph beside the selected model's card: a pair that would serve the wrong model.
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'hd-mlflow-mismatch-'));
+    try {
+      await writeFile(path.join(dir, 'model.onnx'), await readFile(path.join(testModelDir(), 'model.random_forest.onnx')));
+      await writeFile(path.join(dir, 'model.json'), await readFile(path.join(testModelDir(), 'model.json')));
+      const artifactFiles = [path.join(dir, 'model.onnx'), path.join(dir, 'model.json')];
+      await expect(
+        logRunToMlflow({ trackingUri: 'http://127.0.0.1:9', runName: 'r', params: {}, metrics: {}, artifactFiles }),
+      ).rejects.toThrow(/^refusing to register the model: artifactFiles\/model\.onnx has sha256 [0-9a-f]{64} .* but model\.json names /);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('puts the contract files into the registered directory and any other file at the run root', () => {
+    expect(artifactPathOf('/x/model.onnx')).toBe(`${REGISTRY.artifactPath}/model.onnx`);
+    expect(artifactPathOf('/x/model.json')).toBe(`${REGISTRY.artifactPath}/model.json`);
+    expect(artifactPathOf('/x/report.html')).toBe(`${REGISTRY.artifactPath}/report.html`);
+    expect(artifactPathOf('/x/model.random_forest.onnx')).toBe('model.random_forest.onnx');
   });
 });
 
@@ -107,12 +137,14 @@ describe.runIf(realComponent('mlflow', probe.available, probe.reason))('MLflow t
     };
   }
 
-  it('logs params, metrics, tags and artifacts, ends the run and registers the ONNX model', async () => {
-    const onnxBytes = Buffer.from(Array.from({ length: 50_000 }, (_, i) => (i * 131 + 7) % 256));
+  it('logs params, metrics, tags and artifacts, ends the run and registers the model directory', async () => {
+    const model = testModelDir();
+    const card = readCard(model);
     const files = {
-      'model.onnx': onnxBytes,
-      'model.json': Buffer.from(JSON.stringify({ modelVersion: 'test', threshold: 0.5 })),
+      'model.onnx': await readFile(path.join(model, 'model.onnx')),
+      'model.json': await readFile(path.join(model, 'model.json')),
       'report.html': Buffer.from('<!doctype html><title>report</title><p>auc 0.91</p>'),
+      'model.random_forest.onnx': await readFile(path.join(model, 'model.random_forest.onnx')),
     };
     const artifactFiles = [];
     for (const [name, bytes] of Object.entries(files)) {
@@ -160,18 +192,29 @@ describe.runIf(realComponent('mlflow', probe.available, probe.reason))('MLflow t
     expect(tagMap.trigger).toBe('vitest');
     expect(tagMap.local_run_id).toBe('20261123T081200123Z-abcdef');
 
-    const listed = await client.call<{ files?: Array<{ path: string; file_size?: number; is_dir: boolean }> }>(
-      'list artifacts',
-      'GET',
-      '/api/2.0/mlflow/artifacts/list',
-      new URLSearchParams({ run_id: result.runId }),
+    type Listing = { files?: Array<{ path: string; file_size?: number; is_dir: boolean }> };
+    const list = (dir?: string) =>
+      client.call<Listing>(
+        'list artifacts',
+        'GET',
+        '/api/2.0/mlflow/artifacts/list',
+        new URLSearchParams({ run_id: result.runId, ...(dir && { path: dir }) }),
+      );
+    const root = await list();
+    expect((root.files ?? []).map((f) => [f.path, f.is_dir === true]).sort()).toEqual([
+      [REGISTRY.artifactPath, true],
+      ['model.random_forest.onnx', false],
+    ]);
+    const registered = await list(REGISTRY.artifactPath);
+    const sizes = Object.fromEntries((registered.files ?? []).map((f) => [f.path, Number(f.file_size)]));
+    const contractFiles = { 'model.onnx': files['model.onnx'], 'model.json': files['model.json'], 'report.html': files['report.html'] };
+    expect(sizes).toEqual(
+      Object.fromEntries(Object.entries(contractFiles).map(([name, bytes]) => [`${REGISTRY.artifactPath}/${name}`, bytes.length])),
     );
-    const sizes = Object.fromEntries((listed.files ?? []).map((f) => [f.path, Number(f.file_size)]));
-    expect(sizes).toEqual(Object.fromEntries(Object.entries(files).map(([name, bytes]) => [name, bytes.length])));
-    for (const [name, bytes] of Object.entries(files)) {
+    for (const [name, bytes] of Object.entries(contractFiles)) {
       const downloaded = await client.getBytes(
         `download ${name}`,
-        `/api/2.0/mlflow-artifacts/artifacts/${proxiedArtifactPath(result.artifactUri)}/${name}`,
+        `/api/2.0/mlflow-artifacts/artifacts/${proxiedArtifactPath(result.artifactUri)}/${REGISTRY.artifactPath}/${name}`,
       );
       expect(Buffer.compare(Buffer.from(downloaded), bytes)).toBe(0);
     }
@@ -179,23 +222,34 @@ describe.runIf(realComponent('mlflow', probe.available, probe.reason))('MLflow t
     const version = await client.call<{
       model_version: { source: string; run_id: string; status: string; name: string; tags?: Array<{ key: string; value: string }> };
     }>('get model version', 'GET', '/api/2.0/mlflow/model-versions/get', new URLSearchParams({ name: 'heart-disease-risk', version: '1' }));
-    expect(version.model_version.source).toBe(`${result.artifactUri}/model.onnx`);
+    expect(version.model_version.source).toBe(`${result.artifactUri}/${REGISTRY.artifactPath}`);
     expect(version.model_version.run_id).toBe(result.runId);
     expect(version.model_version.status).toBe('READY');
-    expect(version.model_version.tags).toContainEqual({ key: 'git_commit', value: commit });
+    const versionTags = Object.fromEntries((version.model_version.tags ?? []).map((t) => [t.key, t.value]));
+    expect(versionTags).toEqual({
+      git_commit: commit,
+      model_version: card.modelVersion,
+      contract_version: '1',
+      onnx_sha256: sha256Hex(files['model.onnx']),
+    });
+    expect(versionTags.onnx_sha256).toBe(card.onnx.sha256);
   });
 
   it('reuses the experiment and registered model, adding a new version per run', async () => {
-    const onnx = path.join(tmp, 'second', 'model.onnx');
-    await import('node:fs/promises').then((fs) => fs.mkdir(path.dirname(onnx), { recursive: true }));
-    await writeFile(onnx, 'second model');
-    const first = await logRunToMlflow({ trackingUri: server.uri, runName: 'a', params: {}, metrics: { auc: 0.7 }, artifactFiles: [onnx] });
+    const dir = path.join(tmp, 'second');
+    await mkdir(dir, { recursive: true });
+    const artifactFiles = [];
+    for (const name of ['model.onnx', 'model.json']) {
+      await writeFile(path.join(dir, name), await readFile(path.join(testModelDir(), name)));
+      artifactFiles.push(path.join(dir, name));
+    }
+    const first = await logRunToMlflow({ trackingUri: server.uri, runName: 'a', params: {}, metrics: { auc: 0.7 }, artifactFiles });
     const second = await logRunToMlflow({
       trackingUri: server.uri,
       runName: 'b',
       params: {},
       metrics: { auc: 0.8 },
-      artifactFiles: [onnx],
+      artifactFiles,
     });
     expect(second.experimentId).toBe(first.experimentId);
     expect(Number(second.modelVersion)).toBe(Number(first.modelVersion) + 1);

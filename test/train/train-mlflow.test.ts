@@ -35,14 +35,22 @@ describe.runIf(realComponent('mlflow', probe.available, probe.reason))('npm run 
     expect(auc?.value).toBeGreaterThanOrEqual(0.88);
     expect(run.run.data.params.find((p) => p.key === 'seed')?.value).toBe('42');
 
-    const artifacts = (await (await fetch(`${server.uri}/api/2.0/mlflow/artifacts/list?run_id=${runId}`)).json()) as {
-      files: { path: string }[];
-    };
-    expect(artifacts.files.map((f) => f.path).sort()).toEqual(['model.json', 'model.onnx', 'report.html']);
+    const list = async (dir: string) =>
+      (
+        (await (await fetch(`${server.uri}/api/2.0/mlflow/artifacts/list?run_id=${runId}&path=${dir}`)).json()) as {
+          files: { path: string }[];
+        }
+      ).files;
+    expect((await list('')).map((f) => f.path)).toEqual(['model']);
+    expect((await list('model')).map((f) => f.path).sort()).toEqual(['model/model.json', 'model/model.onnx', 'model/report.html']);
 
     const versions = (await (
       await fetch(`${server.uri}/api/2.0/mlflow/model-versions/search?filter=${encodeURIComponent("name='heart-disease-risk'")}`)
-    ).json()) as { model_versions: { run_id: string; version: string }[] };
-    expect(versions.model_versions.some((v) => v.run_id === runId && v.version === match![2])).toBe(true);
+    ).json()) as { model_versions: { run_id: string; version: string; source: string; tags: { key: string; value: string }[] }[] };
+    const version = versions.model_versions.find((v) => v.run_id === runId && v.version === match![2]);
+    expect(version?.source).toMatch(new RegExp(`/${runId}/artifacts/model$`));
+    const modelVersion = result.stdout.match(/^version: (\S+)$/m)?.[1];
+    expect(version?.tags).toContainEqual({ key: 'model_version', value: modelVersion });
+    expect(version?.tags.map((t) => t.key).sort()).toEqual(['contract_version', 'git_commit', 'model_version', 'onnx_sha256']);
   });
 });

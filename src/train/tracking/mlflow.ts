@@ -4,8 +4,8 @@
  *   logRunToMlflow(input: MlflowRunInput): Promise<MlflowRunResult>
  *     input = RunRecord (runName, params, metrics, tags?, artifactFiles?, startTime?, status?)
  *           & MlflowClientConfig (trackingUri, token?, username?, password?, timeoutMs?, fetchImpl?)
- *           & { experimentName? = 'heart-disease', registeredModelName? = 'heart-disease-risk',
- *               modelArtifact? = 'model.onnx', registerModel? = true, gitCommit?, localRunId?, sourceName? }
+ *           & { experimentName? = 'heart-disease', registeredModelName? = REGISTRY.modelName,
+ *               registerModel? = true, gitCommit?, localRunId?, sourceName? }
  *     result = { experimentId, runId, artifactUri, modelVersion: string | null, runUrl }
  *   planLogBatches(params, metrics, tags, timestampMs): LogBatchBody[]   // pure; respects MLflow batch limits
  *
@@ -14,22 +14,28 @@
  *   if (env) await logRunToMlflow({ ...env, ...record, gitCommit, localRunId: local.runId });
  *
  * Steps: get-or-create experiment by name → create run (tags incl. mlflow.source.git.commit) → log-batch params,
- * metrics, tags → upload artifacts through the server's artifact proxy (PUT /api/2.0/mlflow-artifacts/artifacts/…)
- * → end run (FINISHED, or the record's status) → create registered model if absent → create model version whose
- * source is `<run artifact_uri>/model.onnx`. Any failure throws an MlflowError with a one-line message; a run that
- * fails half-way is marked FAILED on the server first.
+ * metrics, tags → upload artifacts through the server's artifact proxy: the contract's files (model.onnx, model.json,
+ * report.html) into the run's REGISTRY.artifactPath directory, any other file at the run's root → end run
+ * (FINISHED, or the record's status) → create a model version whose source is that directory, tagged from the card
+ * (model_version, contract_version, onnx_sha256, git_commit). Registering needs model.onnx and a model.json that
+ * names its digest, checked before the server is contacted. Any failure throws an MlflowError with a one-line
+ * message; a run that fails half-way is marked FAILED on the server first.
  */
 import { readFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { MODEL_FILES, REGISTRY } from '../../contract/artifact-contract.js';
+import { uploadArtifact, proxiedArtifactPath } from '../../mlflow/artifacts.js';
+import { MlflowClient, MlflowError, type MlflowClientConfig } from '../../mlflow/client.js';
+import { verifyModelPair, versionTags } from '../../mlflow/registered-model.js';
+import { createModelVersion } from '../../mlflow/registry.js';
+import { createRun, endRun, getOrCreateExperiment, logBatch, type KeyValue, type MetricEntry } from '../../mlflow/runs.js';
 import { gitCommit as readGitCommit } from './git-info.js';
-import { MlflowClient, MlflowError, type MlflowClientConfig } from './mlflow-client.js';
 import { flattenMetrics, flattenParams, validateRunRecord, type MetricTree, type ParamTree, type RunRecord } from './run-record.js';
 
-export { mlflowConfigFromEnv, MlflowError } from './mlflow-client.js';
+export { mlflowConfigFromEnv, MlflowError } from '../../mlflow/client.js';
 
 export const DEFAULT_EXPERIMENT_NAME = 'heart-disease';
-export const DEFAULT_REGISTERED_MODEL_NAME = 'heart-disease-risk';
 
 /** Limits enforced by the MLflow server (mlflow/utils/validation.py). */
 export const MLFLOW_LIMITS = {
@@ -44,8 +50,6 @@ export const MLFLOW_LIMITS = {
 export interface MlflowRunInput extends RunRecord, MlflowClientConfig {
   experimentName?: string;
   registeredModelName?: string;
-  /** Base name of the artifact registered as the model version (default model.onnx). */
-  modelArtifact?: string;
   registerModel?: boolean;
   /** Commit to tag the run with; looked up with git when omitted. */
   gitCommit?: string | null;
@@ -64,16 +68,6 @@ export interface MlflowRunResult {
   runUrl: string;
 }
 
-interface KeyValue {
-  key: string;
-  value: string;
-}
-interface MetricEntry {
-  key: string;
-  value: number;
-  timestamp: number;
-  step: number;
-}
 export interface LogBatchBody {
   params: KeyValue[];
   metrics: MetricEntry[];
@@ -111,116 +105,10 @@ export function planLogBatches(params: ParamTree, metrics: MetricTree, tags: Rec
   return batches;
 }
 
-/** The path under /api/2.0/mlflow-artifacts/artifacts/ that holds a run's artifacts, from its artifact_uri. */
-export function proxiedArtifactPath(artifactUri: string): string {
-  const anchor = '/api/2.0/mlflow-artifacts/artifacts/';
-  let url: URL;
-  try {
-    url = new URL(artifactUri);
-  } catch {
-    url = new URL('file:///');
-  }
-  if (url.protocol === 'mlflow-artifacts:') return url.pathname.replace(/^\/+/, '').replace(/\/+$/, '');
-  if ((url.protocol === 'http:' || url.protocol === 'https:') && url.pathname.includes(anchor)) {
-    return url.pathname.split(anchor)[1]!.replace(/\/+$/, '');
-  }
-  throw new MlflowError(
-    `MLflow run artifact_uri is ${artifactUri}, which the server does not proxy; start the server with --serve-artifacts and without a --default-artifact-root that points at a path only the server can see`,
-  );
-}
-
-function encodePath(p: string): string {
-  return p.split('/').map(encodeURIComponent).join('/');
-}
-
-interface Experiment {
-  experiment_id: string;
-  name: string;
-  lifecycle_stage?: string;
-}
-interface RunInfo {
-  run_id: string;
-  experiment_id: string;
-  artifact_uri: string;
-}
-interface ModelVersion {
-  version: string;
-  status?: string;
-  status_message?: string;
-}
-
-async function getOrCreateExperiment(client: MlflowClient, name: string): Promise<string> {
-  const byName = async (): Promise<Experiment | null> => {
-    try {
-      const found = await client.call<{ experiment: Experiment }>(
-        'get experiment',
-        'GET',
-        '/api/2.0/mlflow/experiments/get-by-name',
-        new URLSearchParams({ experiment_name: name }),
-      );
-      return found.experiment;
-    } catch (error) {
-      if (error instanceof MlflowError && error.errorCode === 'RESOURCE_DOES_NOT_EXIST') return null;
-      throw error;
-    }
-  };
-  let experiment = await byName();
-  if (!experiment) {
-    try {
-      const created = await client.call<{ experiment_id: string }>('create experiment', 'POST', '/api/2.0/mlflow/experiments/create', {
-        name,
-      });
-      return created.experiment_id;
-    } catch (error) {
-      // Another trainer created it between our two calls.
-      if (!(error instanceof MlflowError && error.errorCode === 'RESOURCE_ALREADY_EXISTS')) throw error;
-      experiment = await byName();
-      if (!experiment) throw error;
-    }
-  }
-  if (experiment.lifecycle_stage === 'deleted') {
-    throw new MlflowError(
-      `MLflow experiment "${name}" (id ${experiment.experiment_id}) is deleted; restore it or set another experiment name`,
-    );
-  }
-  return experiment.experiment_id;
-}
-
-async function registerModelVersion(client: MlflowClient, name: string, source: string, runId: string, tags: KeyValue[]): Promise<string> {
-  try {
-    await client.call('create registered model', 'POST', '/api/2.0/mlflow/registered-models/create', { name });
-  } catch (error) {
-    if (!(error instanceof MlflowError && error.errorCode === 'RESOURCE_ALREADY_EXISTS')) throw error;
-  }
-  const created = await client.call<{ model_version: ModelVersion }>(
-    'create model version',
-    'POST',
-    '/api/2.0/mlflow/model-versions/create',
-    {
-      name,
-      source,
-      run_id: runId,
-      tags,
-    },
-  );
-  let version = created.model_version;
-  // Registries backed by remote storage may copy asynchronously; wait (bounded) until the version is usable.
-  for (let attempt = 0; version.status === 'PENDING_REGISTRATION' && attempt < 60; attempt++) {
-    await new Promise((resolve) => setTimeout(resolve, 500));
-    const got = await client.call<{ model_version: ModelVersion }>(
-      'get model version',
-      'GET',
-      '/api/2.0/mlflow/model-versions/get',
-      new URLSearchParams({ name, version: version.version }),
-    );
-    version = got.model_version;
-  }
-  if (version.status && version.status !== 'READY') {
-    throw new MlflowError(
-      `MLflow model ${name} version ${version.version} is ${version.status}: ${version.status_message ?? 'no message'}`,
-    );
-  }
-  return version.version;
+/** Where a file goes in the run's artifacts: the contract's files into the registered directory, others at the root. */
+export function artifactPathOf(file: string): string {
+  const name = path.basename(file);
+  return (Object.values(MODEL_FILES) as string[]).includes(name) ? `${REGISTRY.artifactPath}/${name}` : name;
 }
 
 export async function logRunToMlflow(input: MlflowRunInput): Promise<MlflowRunResult> {
@@ -228,23 +116,33 @@ export async function logRunToMlflow(input: MlflowRunInput): Promise<MlflowRunRe
     throw new MlflowError('MLflow: trackingUri is empty; set MLFLOW_TRACKING_URI to the http(s) address of an MLflow server');
   validateRunRecord(input);
   const client = new MlflowClient(input);
-  const modelArtifact = input.modelArtifact ?? 'model.onnx';
   const registerModel = input.registerModel ?? true;
-  const artifactFiles = input.artifactFiles ?? [];
-  if (registerModel && !artifactFiles.some((f) => path.basename(f) === modelArtifact)) {
-    throw new MlflowError(
-      `artifactFiles: no ${modelArtifact} to register as a model version (pass registerModel: false to log without registering)`,
-    );
-  }
   // Read every artifact before touching the server, so a missing file cannot leave a half-logged run.
   const artifacts = await Promise.all(
-    artifactFiles.map(async (file) => ({
-      name: path.basename(file),
+    (input.artifactFiles ?? []).map(async (file) => ({
+      artifactPath: artifactPathOf(file),
       bytes: await readFile(file).catch((error: NodeJS.ErrnoException) => {
         throw new MlflowError(`artifactFiles: cannot read ${file} (${error.code ?? error.message})`);
       }),
     })),
   );
+  // A registered version must be servable: model.onnx and a model.json that follows the contract and names its digest.
+  let tags: Record<string, string> = {};
+  if (registerModel) {
+    const find = (name: string) => artifacts.find((a) => a.artifactPath === `${REGISTRY.artifactPath}/${name}`)?.bytes;
+    const onnx = find(MODEL_FILES.onnx);
+    const card = find(MODEL_FILES.card);
+    if (!onnx || !card) {
+      throw new MlflowError(
+        `artifactFiles: no ${onnx ? MODEL_FILES.card : MODEL_FILES.onnx} to register as a model version (pass registerModel: false to log without registering)`,
+      );
+    }
+    try {
+      tags = versionTags(verifyModelPair(card.toString('utf8'), onnx, 'artifactFiles'));
+    } catch (error) {
+      throw new MlflowError(`refusing to register the model: ${(error as Error).message}`);
+    }
+  }
   const commit = input.gitCommit !== undefined ? input.gitCommit : await readGitCommit();
   const startMs = (input.startTime ?? new Date()).getTime();
   const planned = planLogBatches(input.params, input.metrics, input.tags ?? {}, Date.now());
@@ -258,40 +156,21 @@ export async function logRunToMlflow(input: MlflowRunInput): Promise<MlflowRunRe
   if (commit) systemTags.push({ key: 'mlflow.source.git.commit', value: commit });
   if (input.localRunId) systemTags.push({ key: 'local_run_id', value: input.localRunId });
 
-  const created = await client.call<{ run: { info: RunInfo } }>('create run', 'POST', '/api/2.0/mlflow/runs/create', {
-    experiment_id: experimentId,
-    run_name: input.runName,
-    start_time: startMs,
-    tags: systemTags,
-  });
-  const runId = created.run.info.run_id;
-  const artifactUri = created.run.info.artifact_uri;
+  const run = await createRun(client, { experimentId, runName: input.runName, startTime: startMs, tags: systemTags });
+  const runId = run.run_id;
+  const artifactUri = run.artifact_uri;
 
   try {
-    for (const body of planned) await client.call('log batch', 'POST', '/api/2.0/mlflow/runs/log-batch', { run_id: runId, ...body });
+    for (const body of planned) await logBatch(client, runId, body);
     if (artifacts.length > 0) {
       const root = proxiedArtifactPath(artifactUri);
-      for (const artifact of artifacts) {
-        await client.putArtifact(
-          `upload ${artifact.name}`,
-          `/api/2.0/mlflow-artifacts/artifacts/${encodePath(`${root}/${artifact.name}`)}`,
-          artifact.bytes,
-        );
-      }
+      for (const artifact of artifacts) await uploadArtifact(client, root, artifact.artifactPath, artifact.bytes);
     }
-    await client.call('end run', 'POST', '/api/2.0/mlflow/runs/update', {
-      run_id: runId,
-      status: input.status ?? 'FINISHED',
-      end_time: Date.now(),
-    });
+    await endRun(client, runId, input.status ?? 'FINISHED');
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     try {
-      await client.call('mark run failed', 'POST', '/api/2.0/mlflow/runs/update', {
-        run_id: runId,
-        status: 'FAILED',
-        end_time: Date.now(),
-      });
+      await endRun(client, runId, 'FAILED');
     } catch (markError) {
       throw new MlflowError(`${message}; also could not mark run ${runId} FAILED: ${(markError as Error).message}`);
     }
@@ -300,10 +179,11 @@ export async function logRunToMlflow(input: MlflowRunInput): Promise<MlflowRunRe
 
   let modelVersion: string | null = null;
   if (registerModel) {
-    const name = input.registeredModelName ?? DEFAULT_REGISTERED_MODEL_NAME;
-    const versionTags: KeyValue[] = commit ? [{ key: 'git_commit', value: commit }] : [];
+    const name = input.registeredModelName ?? REGISTRY.modelName;
+    if (commit) tags[REGISTRY.versionTags.gitCommit] = commit;
     try {
-      modelVersion = await registerModelVersion(client, name, `${artifactUri.replace(/\/+$/, '')}/${modelArtifact}`, runId, versionTags);
+      const source = `${artifactUri.replace(/\/+$/, '')}/${REGISTRY.artifactPath}`;
+      modelVersion = (await createModelVersion(client, { name, source, runId, tags })).version;
     } catch (error) {
       throw new MlflowError(`MLflow run ${runId} was logged, but registering model ${name} failed: ${(error as Error).message}`);
     }

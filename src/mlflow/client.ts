@@ -1,5 +1,6 @@
 /**
- * Minimal MLflow REST client over fetch (no SDK): one request, one clear one-line error.
+ * Minimal MLflow REST client over fetch (no SDK): one request, one clear one-line error. Shared by training (runs,
+ * registration) and the API (serving from the registry); runs.ts, artifacts.ts and registry.ts build on it.
  *
  *   new MlflowClient(config: MlflowClientConfig)
  *   client.call<T>(what: string, method: 'GET'|'POST'|'PATCH'|'DELETE', apiPath: string, body?: object | URLSearchParams): Promise<T>
@@ -7,6 +8,7 @@
  *   client.getBytes(what: string, apiPath: string): Promise<Uint8Array>
  *   mlflowConfigFromEnv(env?): (MlflowClientConfig & { experimentName? }) | null   // null when MLFLOW_TRACKING_URI is unset
  *   class MlflowError extends Error { status?: number; errorCode?: string }
+ *   class MlflowUnreachableError extends MlflowError                   // no answer: refused, unknown host, timeout
  *
  * `what` names the step ("create run", "upload model.onnx") so a failure says what was being done.
  * Auth follows the MLflow clients' env vars: MLFLOW_TRACKING_TOKEN (Bearer) or
@@ -32,6 +34,14 @@ export class MlflowError extends Error {
     this.name = 'MlflowError';
     this.status = status;
     this.errorCode = errorCode;
+  }
+}
+
+/** The tracking server did not answer (refused, unknown host, timed out): nothing was decided on its side. */
+export class MlflowUnreachableError extends MlflowError {
+  constructor(message: string) {
+    super(message);
+    this.name = 'MlflowUnreachableError';
   }
 }
 
@@ -113,7 +123,9 @@ export class MlflowClient {
     } catch (error) {
       const reason = networkReason(error);
       const detail = reason === 'timed out' ? `did not answer within ${this.timeoutMs} ms` : `is unreachable (${reason})`;
-      throw new MlflowError(`MLflow ${what}: tracking server ${this.baseUrl} ${detail}; is it running and is MLFLOW_TRACKING_URI right?`);
+      throw new MlflowUnreachableError(
+        `MLflow ${what}: tracking server ${this.baseUrl} ${detail}; is it running and is MLFLOW_TRACKING_URI right?`,
+      );
     }
     if (!response.ok) {
       const text = await response.text().catch(() => '');
