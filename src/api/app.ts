@@ -7,7 +7,10 @@ import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import type { DestinationStream } from 'pino';
 import type { ApiConfig } from './config.js';
 import { DriftHolder } from './drift.js';
-import { ModelService, type ReloadResult } from './model/service.js';
+import { RegistrySource } from './model/registry-source.js';
+import { ModelService } from './model/service.js';
+import { DirectorySource, type ModelSource } from './model/source.js';
+import { ModelUpdater, type UpdateResult } from './model/updater.js';
 import auth from './plugins/auth.js';
 import errorHandler from './plugins/error-handler.js';
 import jsonParser from './plugins/json-parser.js';
@@ -28,8 +31,13 @@ declare module 'fastify' {
     modelService: ModelService;
     drift: DriftHolder;
     lifecycle: { draining: boolean };
-    /** Re-read MODEL_DIR and swap models atomically (SIGHUP); logs and counts the result. */
-    reloadModel: () => Promise<ReloadResult>;
+    /** Where the model comes from, and the last check and failure. */
+    modelUpdater: ModelUpdater;
+    /**
+     * Check the model source now (SIGHUP; the registry poll does the same): re-read MODEL_DIR, or fetch the version
+     * MODEL_URI names if it changed; a sound model is swapped in atomically. Logs and counts the result.
+     */
+    reloadModel: () => Promise<UpdateResult>;
   }
 }
 
@@ -51,9 +59,20 @@ export function requestId(req: IncomingMessage): string {
   return typeof incoming === 'string' && /^[\w.:-]{1,128}$/.test(incoming) ? incoming : randomUUID();
 }
 
+/** MODEL_URI (with MLFLOW_TRACKING_URI) when set, else MODEL_DIR. */
+export function modelSourceFor(config: ApiConfig): ModelSource {
+  if (config.modelUri === null) return new DirectorySource(path.resolve(config.modelDir));
+  return new RegistrySource({
+    modelUri: config.modelUri,
+    mlflow: { ...config.mlflow, trackingUri: config.mlflow.trackingUri! },
+    cacheDir: config.modelCacheDir,
+  });
+}
+
 /**
- * Build the API (not listening): loads the model from config.modelDir (throws if it cannot be served), then
- * registers plugins and routes. Tests call this with `loadConfig({...})` and use inject() or listen({ port: 0 }).
+ * Build the API (not listening): loads the model from its source (MODEL_DIR, or the registry version MODEL_URI names;
+ * throws if it cannot be served), then registers plugins and routes and starts following the registry alias.
+ * Tests call this with `loadConfig({...})` and use inject() or listen({ port: 0 }).
  */
 export interface BuildOptions {
   /** Where JSON log lines go (default stdout); tests pass a stream to read them. */
@@ -61,8 +80,16 @@ export interface BuildOptions {
 }
 
 export async function buildApp(config: ApiConfig, options: BuildOptions = {}): Promise<FastifyInstance> {
+  // The registry is the source of truth when configured: no fallback to a baked-in model (see README).
+  const source = modelSourceFor(config);
   const modelService = new ModelService(path.resolve(config.modelDir));
-  const model = await modelService.load();
+  let model;
+  try {
+    model = await modelService.load(await source.initial());
+  } catch (error) {
+    await source.close();
+    throw error;
+  }
   const drift = new DriftHolder(config.driftWindowSize, model.card);
 
   const app = Fastify({
@@ -97,7 +124,9 @@ export async function buildApp(config: ApiConfig, options: BuildOptions = {}): P
     if (app.lifecycle.draining) reply.header('connection', 'close');
   });
   app.addHook('onClose', async () => {
+    await app.modelUpdater.stop();
     await modelService.close();
+    await source.close();
   });
 
   await app.register(errorHandler, { bodyLimit: config.bodyLimitBytes });
@@ -107,20 +136,26 @@ export async function buildApp(config: ApiConfig, options: BuildOptions = {}): P
   await app.register(auth, { apiKeys: config.apiKeys });
   await app.register(security, config);
 
-  app.decorate('reloadModel', async () => {
-    const result = await modelService.reload();
-    if (result.ok) {
-      const next = modelService.current!;
+  const updater = new ModelUpdater(source, modelService, {
+    swapped(next, previous) {
       drift.reset(next.card);
       app.metrics.setModel(next.version, next.card.selectedModel);
       app.metrics.recordReload('success');
-      app.log.info({ previousVersion: result.previousVersion, version: result.version }, 'model reloaded');
-    } else {
-      app.metrics.recordReload('failure');
-      app.log.error({ error: result.error, keptVersion: result.version }, 'model reload refused; still serving the previous model');
-    }
-    return result;
+      app.log.info({ previousVersion: previous?.version ?? null, version: next.version, source: next.origin }, 'model reloaded');
+    },
+    failed(failure, keptVersion) {
+      if (failure.reason === 'load') app.metrics.recordReload('failure');
+      app.metrics.recordSourceFailure(failure.reason);
+      app.log.error(
+        { reason: failure.reason, error: failure.message, candidateVersion: failure.version, keptVersion, source: source.location },
+        `model reload refused (${failure.reason}); still serving the previous model`,
+      );
+    },
   });
+  app.decorate('modelUpdater', updater);
+  app.decorate('reloadModel', () => updater.check());
+  if (model.origin.kind === 'registry') app.log.info({ version: model.version, source: model.origin }, 'model fetched from the registry');
+  updater.poll(config.modelPollIntervalMs);
 
   const version = packageVersion();
   await app.register(docs, { version });

@@ -11,6 +11,7 @@
  */
 import Type, { type Static } from 'typebox';
 import { API_PORT } from '../contract/artifact-contract.js';
+import { MODEL_URI_PATTERN } from '../mlflow/registry.js';
 import { ENV_SOURCE, readEnv, settingsHelp, settingsTable } from '../config/settings.js';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -21,7 +22,47 @@ const integer = (minimum: number, maximum: number, defaultValue: number, descrip
 
 export const API_ENV = Type.Object(
   {
-    MODEL_DIR: Type.String({ default: 'artifacts', description: 'directory with model.onnx and model.json' }),
+    MODEL_DIR: Type.String({
+      default: 'artifacts',
+      description: 'directory with model.onnx and model.json; served unless MODEL_URI is set',
+    }),
+    MODEL_URI: Type.Optional(
+      Type.String({
+        pattern: MODEL_URI_PATTERN,
+        examples: ['models:/heart-disease-risk@champion'],
+        description:
+          'serve this MLflow registry model instead of MODEL_DIR: `models:/<name>@<alias>` (followed: a moved alias is ' +
+          'swapped in) or `models:/<name>/<version>`; needs MLFLOW_TRACKING_URI. Start fails if it cannot be fetched',
+      }),
+    ),
+    MLFLOW_TRACKING_URI: Type.Optional(
+      Type.String({
+        pattern: '^https?://',
+        examples: ['http://127.0.0.1:5000'],
+        description: 'http(s) address of the MLflow tracking server holding MODEL_URI (artifacts proxied by the server)',
+      }),
+    ),
+    MLFLOW_TRACKING_TOKEN: Type.Optional(
+      Type.String({ writeOnly: true, description: 'bearer token for the MLflow server; unset: no token' }),
+    ),
+    MLFLOW_TRACKING_USERNAME: Type.Optional(
+      Type.String({ description: 'basic-auth user for the MLflow server, with MLFLOW_TRACKING_PASSWORD' }),
+    ),
+    MLFLOW_TRACKING_PASSWORD: Type.Optional(
+      Type.String({ writeOnly: true, description: 'basic-auth password for the MLflow server, with MLFLOW_TRACKING_USERNAME' }),
+    ),
+    MODEL_POLL_INTERVAL_S: integer(
+      0,
+      86_400,
+      30,
+      "seconds between checks of MODEL_URI's alias; a new version is downloaded, verified and swapped in. 0: only at " +
+        'start and on SIGHUP',
+    ),
+    MODEL_CACHE_DIR: Type.Optional(
+      Type.String({
+        description: 'where registry models are downloaded, one directory per version; unset: `$TMPDIR/heart-disease-models`',
+      }),
+    ),
     HOST: Type.String({ default: '0.0.0.0', description: 'listen address' }),
     PORT: integer(0, 65535, API_PORT, 'listen port'),
     LOG_LEVEL: Type.Enum(LOG_LEVELS, { default: 'info', description: 'pino log level; JSON lines carrying `requestId`' }),
@@ -77,6 +118,17 @@ export type ApiEnv = Static<typeof API_ENV>;
 function toApiConfig(env: ApiEnv) {
   return {
     modelDir: env.MODEL_DIR,
+    /** null: serve modelDir. */
+    modelUri: env.MODEL_URI ?? null,
+    mlflow: {
+      trackingUri: env.MLFLOW_TRACKING_URI ?? null,
+      token: env.MLFLOW_TRACKING_TOKEN,
+      username: env.MLFLOW_TRACKING_USERNAME,
+      password: env.MLFLOW_TRACKING_PASSWORD,
+    },
+    modelPollIntervalMs: env.MODEL_POLL_INTERVAL_S * 1000,
+    /** null: a directory under the OS temp dir. */
+    modelCacheDir: env.MODEL_CACHE_DIR ?? null,
     host: env.HOST,
     port: env.PORT,
     logLevel: env.LOG_LEVEL,
@@ -114,6 +166,12 @@ type Env = Record<string, string | undefined>;
 /** Rules between variables, which a per-variable schema cannot state. */
 function crossFieldProblems(env: ApiEnv): string[] {
   const problems: string[] = [];
+  if (env.MODEL_URI !== undefined && env.MLFLOW_TRACKING_URI === undefined) {
+    problems.push('MODEL_URI needs MLFLOW_TRACKING_URI: the address of the MLflow server holding the model');
+  }
+  if ((env.MLFLOW_TRACKING_USERNAME === undefined) !== (env.MLFLOW_TRACKING_PASSWORD === undefined)) {
+    problems.push('MLFLOW_TRACKING_USERNAME and MLFLOW_TRACKING_PASSWORD go together: set both or neither');
+  }
   if (env.SHUTDOWN_DELAY_MS >= env.SHUTDOWN_GRACE_MS) {
     problems.push(`SHUTDOWN_DELAY_MS (${env.SHUTDOWN_DELAY_MS}) must be less than SHUTDOWN_GRACE_MS (${env.SHUTDOWN_GRACE_MS})`);
   }

@@ -3,7 +3,8 @@
  * Reads and validates the environment, serves the model, and handles signals:
  *   SIGTERM/SIGINT → /ready answers 503 at once, after SHUTDOWN_DELAY_MS the listener closes, in-flight requests
  *                    finish, exit 0; if that takes longer than SHUTDOWN_GRACE_MS, exit 1 (close-with-grace).
- *   SIGHUP         → reload the model from MODEL_DIR (atomic swap; a broken model is refused, the old one serves on).
+ *   SIGHUP         → check the model source now: re-read MODEL_DIR, or fetch MODEL_URI's version if it moved (atomic
+ *                    swap; a broken model is refused, the old one serves on). A registry alias is also polled.
  */
 import closeWithGrace from 'close-with-grace';
 import { buildApp } from './app.js';
@@ -25,7 +26,9 @@ async function main(): Promise<void> {
   try {
     app = await buildApp(config);
   } catch (error) {
-    console.error(JSON.stringify({ level: 'fatal', msg: `cannot start: ${(error as Error).message}`, modelDir: config.modelDir }));
+    // The registry is the source of truth when MODEL_URI is set: no fallback to MODEL_DIR (see README).
+    const source = config.modelUri === null ? { modelDir: config.modelDir } : { modelUri: config.modelUri };
+    console.error(JSON.stringify({ level: 'fatal', msg: `cannot start: ${(error as Error).message}`, ...source }));
     process.exit(1);
   }
 
@@ -46,7 +49,7 @@ async function main(): Promise<void> {
   );
 
   process.on('SIGHUP', () => {
-    app.log.info('SIGHUP: reloading the model');
+    app.log.info('SIGHUP: checking the model source');
     void app.reloadModel();
   });
 

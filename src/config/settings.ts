@@ -26,6 +26,8 @@ export interface JsonSchema {
   items?: JsonSchema;
   default?: unknown;
   description?: string;
+  /** Valid values beyond the default (tests use the first). */
+  examples?: readonly unknown[];
   /** Of a list's items: what one entry is called in messages ("every key must be ..."). */
   title?: string;
   /** A secret: its value is never repeated in a message. */

@@ -5,6 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { API_ENV, ConfigError, environmentHelp, loadConfig } from '../../src/api/config.js';
 import type { JsonSchema } from '../../src/config/settings.js';
+import { MODEL_URI_PATTERN } from '../../src/mlflow/registry.js';
 
 const variables = Object.entries(API_ENV.properties) as Array<[string, JsonSchema]>;
 const KEY = 'k'.repeat(16);
@@ -26,7 +27,7 @@ function otherValue(s: JsonSchema): string {
     case 'boolean':
       return String(!s.default);
     case 'string':
-      return `${String(s.default)}-other`;
+      return s.examples !== undefined ? String(s.examples[0]) : `${String(s.default)}-other`;
     case 'array':
       return 'x'.repeat(s.items?.minLength ?? 1);
     default: {
@@ -58,8 +59,17 @@ describe('API configuration from API_ENV', () => {
     }
   });
 
+  /** A valid environment for variables that need another one set (the cross-variable rules). */
+  const basicAuth = { MLFLOW_TRACKING_USERNAME: 'user', MLFLOW_TRACKING_PASSWORD: 'secret' };
+  const companions: Record<string, Record<string, string>> = {
+    MODEL_URI: { MLFLOW_TRACKING_URI: 'http://127.0.0.1:5000' },
+    MLFLOW_TRACKING_USERNAME: basicAuth,
+    MLFLOW_TRACKING_PASSWORD: basicAuth,
+  };
+
   it.each(variables)('%s reaches the configuration (a non-default value changes it)', (name, s) => {
-    expect(loadConfig({ [name]: otherValue(s) })).not.toEqual(loadConfig({}));
+    const base = companions[name] ?? {};
+    expect(loadConfig({ ...base, [name]: otherValue(s) })).not.toEqual(loadConfig(base));
   });
 
   it.each(variables.filter(([, s]) => s.type === 'integer' || s.type === 'number'))(
@@ -109,6 +119,36 @@ describe('API configuration from API_ENV', () => {
     expect(loadConfig({ RATE_LIMIT_MAX: '5', UNDER_PRESSURE_MAX_EVENT_LOOP_UTILIZATION: '0.9' })).toMatchObject({
       rateLimitMax: 5,
       underPressure: { maxEventLoopUtilization: 0.9 },
+    });
+  });
+
+  it('MODEL_URI: a models:/ URI with an alias or a version, and only with MLFLOW_TRACKING_URI', () => {
+    const tracking = { MLFLOW_TRACKING_URI: 'http://mlflow:5000' };
+    expect(loadConfig({ ...tracking, MODEL_URI: 'models:/heart-disease-risk@champion' })).toMatchObject({
+      modelUri: 'models:/heart-disease-risk@champion',
+      mlflow: { trackingUri: 'http://mlflow:5000' },
+      modelPollIntervalMs: 30_000,
+    });
+    expect(loadConfig({ ...tracking, MODEL_URI: 'models:/heart-disease-risk/12' }).modelUri).toBe('models:/heart-disease-risk/12');
+    expect(loadConfig({}).modelUri).toBeNull();
+    for (const bad of ['models:/heart-disease-risk', 'models:/heart-disease-risk/latest', 'runs:/abc/model', 'models:/a@b@c']) {
+      expect(problemsOf({ ...tracking, MODEL_URI: bad })).toEqual([`MODEL_URI: must be matching /${MODEL_URI_PATTERN}/, got '${bad}'`]);
+    }
+    expect(problemsOf({ MODEL_URI: 'models:/heart-disease-risk@champion' })).toEqual([
+      'MODEL_URI needs MLFLOW_TRACKING_URI: the address of the MLflow server holding the model',
+    ]);
+    expect(problemsOf({ MLFLOW_TRACKING_URI: 'file:./mlruns' })).toEqual([
+      "MLFLOW_TRACKING_URI: must be matching /^https?:///, got 'file:./mlruns'",
+    ]);
+  });
+
+  it('MLflow basic auth needs both user and password; the password is never shown', () => {
+    expect(problemsOf({ MLFLOW_TRACKING_USERNAME: 'ops' })).toEqual([
+      'MLFLOW_TRACKING_USERNAME and MLFLOW_TRACKING_PASSWORD go together: set both or neither',
+    ]);
+    expect(loadConfig({ MLFLOW_TRACKING_USERNAME: 'ops', MLFLOW_TRACKING_PASSWORD: 'pw' }).mlflow).toMatchObject({
+      username: 'ops',
+      password: 'pw',
     });
   });
 

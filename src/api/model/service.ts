@@ -4,12 +4,15 @@ import * as ort from 'onnxruntime-node';
 import { MODEL_FILES, ONNX_INPUT, ONNX_OUTPUTS } from '../../contract/artifact-contract.js';
 import { FEATURE_NAMES } from '../../features/feature-schema.js';
 import { servableCard, type ModelCard } from './card.js';
+import type { ModelCandidate, ModelOrigin } from './source.js';
 
 export const FEATURE_COUNT = FEATURE_NAMES.length;
 
 /** One loaded model: the ONNX session and its model card. Never mutated after load; a reload builds a new one. */
 export interface LoadedModel {
   readonly dir: string;
+  /** Where the files came from (MODEL_DIR, or a registry version): travels with the model, so a swap changes both. */
+  readonly origin: ModelOrigin;
   readonly card: ModelCard;
   readonly version: string;
   readonly loadedAt: string;
@@ -81,7 +84,7 @@ function decide(output: SessionOutput, threshold: number, from = 0, to = output.
  * missing, so only imputation) and one all-present row give probabilities in [0, 1] and graph labels that agree with
  * the card's threshold. Throws ModelLoadError with the reason otherwise.
  */
-export async function loadModel(dir: string): Promise<LoadedModel> {
+export async function loadModel(dir: string, origin: ModelOrigin = { kind: 'directory', dir }): Promise<LoadedModel> {
   const cardPath = path.join(dir, MODEL_FILES.card);
   const onnxPath = path.join(dir, MODEL_FILES.onnx);
   let card: ModelCard;
@@ -130,7 +133,7 @@ export async function loadModel(dir: string): Promise<LoadedModel> {
     await session.release().catch(() => undefined);
     throw error instanceof ModelLoadError ? error : new ModelLoadError(`model.onnx failed the probe run: ${(error as Error).message}`);
   }
-  return { dir, card, version: card.modelVersion, loadedAt: new Date().toISOString(), session };
+  return { dir, origin, card, version: card.modelVersion, loadedAt: new Date().toISOString(), session };
 }
 
 interface PendingRun {
@@ -153,10 +156,11 @@ export class ModelService {
   private model: LoadedModel | null = null;
   private readonly inFlight = new Map<LoadedModel, number>();
   private readonly retired = new Set<LoadedModel>();
-  private reloading: Promise<ReloadResult> | null = null;
+  private reloading: Promise<unknown> = Promise.resolve();
   private queue: PendingRun[] = [];
   private flushScheduled = false;
 
+  /** `dir`: what load() and reload() read when given no candidate (MODEL_DIR). */
   constructor(readonly dir: string) {}
 
   get current(): LoadedModel | null {
@@ -167,22 +171,27 @@ export class ModelService {
     return this.model !== null;
   }
 
+  private directory(): ModelCandidate {
+    return { dir: this.dir, origin: { kind: 'directory', dir: this.dir } };
+  }
+
   /** First load at start-up; throws when the model cannot be served. */
-  async load(): Promise<LoadedModel> {
-    this.model = await loadModel(this.dir);
+  async load(candidate: ModelCandidate = this.directory()): Promise<LoadedModel> {
+    this.model = await loadModel(candidate.dir, candidate.origin);
     return this.model;
   }
 
-  /** Re-read MODEL_DIR and swap if the new model is sound. Concurrent calls share one reload. */
-  reload(): Promise<ReloadResult> {
-    this.reloading ??= this.doReload().finally(() => (this.reloading = null));
-    return this.reloading;
+  /** Load `candidate` (default: re-read `dir`) and swap if it is sound. Reloads run one after another, never interleaved. */
+  reload(candidate: ModelCandidate = this.directory()): Promise<ReloadResult> {
+    const next = this.reloading.then(() => this.doReload(candidate));
+    this.reloading = next.catch(() => undefined);
+    return next;
   }
 
-  private async doReload(): Promise<ReloadResult> {
+  private async doReload(candidate: ModelCandidate): Promise<ReloadResult> {
     const previous = this.model;
     try {
-      const next = await loadModel(this.dir);
+      const next = await loadModel(candidate.dir, candidate.origin);
       this.model = next;
       if (previous) this.retire(previous);
       return { ok: true, previousVersion: previous?.version ?? null, version: next.version };

@@ -2,6 +2,7 @@ import fp from 'fastify-plugin';
 import type { FastifyInstance } from 'fastify';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { levelCode } from '../../drift/stats.js';
+import { SOURCE_FAILURE_REASONS, type SourceFailureReason } from '../model/source.js';
 
 /** What the drift gauges read (structural, so this plugin does not depend on the monitor's internals). */
 export interface DriftSnapshot {
@@ -14,6 +15,7 @@ export interface ApiMetrics {
   recordPredictions(labels: readonly number[], probabilities: readonly number[]): void;
   setModel(version: string, model: string): void;
   recordReload(result: 'success' | 'failure'): void;
+  recordSourceFailure(reason: SourceFailureReason): void;
 }
 
 declare module 'fastify' {
@@ -70,6 +72,13 @@ export default fp(
       labelNames: ['result'] as const,
       registers: [registry],
     });
+    const sourceFailures = new Counter({
+      name: 'hd_model_source_failures_total',
+      help: 'Times the model the source names was not taken (the current one kept serving), by reason',
+      labelNames: ['reason'] as const,
+      registers: [registry],
+    });
+    for (const reason of SOURCE_FAILURE_REASONS) sourceFailures.inc({ reason }, 0);
     reloads.inc({ result: 'success' }, 0);
     reloads.inc({ result: 'failure' }, 0);
     predictions.inc({ label: '0' }, 0);
@@ -132,6 +141,9 @@ export default fp(
       },
       recordReload(result: 'success' | 'failure') {
         reloads.inc({ result });
+      },
+      recordSourceFailure(reason: SourceFailureReason) {
+        sourceFailures.inc({ reason });
       },
     } satisfies ApiMetrics);
   },
