@@ -53,6 +53,15 @@ describe('docker-compose.yml: the API service environment', () => {
     ]);
   });
 
+  it('serves from the registry when MODEL_URI and MLFLOW_TRACKING_URI are exported, and refuses one without the other', () => {
+    const registry = { MODEL_URI: 'models:/heart-disease-risk@champion', MLFLOW_TRACKING_URI: 'http://mlflow:5000' };
+    expect(apiEnvironment(registry)).toMatchObject(registry);
+    expect(apiEnvProblems(apiEnvironment(registry))).toEqual([]);
+    expect(apiEnvProblems(apiEnvironment({ MODEL_URI: registry.MODEL_URI }))).toEqual([
+      'MODEL_URI needs MLFLOW_TRACKING_URI: the address of the MLflow server holding the model',
+    ]);
+  });
+
   it('interpolates as Compose does', () => {
     expect(interpolate('${A:-x} ${A-y} ${B} $B $$B', { A: '' })).toBe('x    $B');
     expect(interpolate('${A:-x}/${A-y}/${B}/$B/$$B', { A: 'a', B: 'b' })).toBe('a/a/b/b/$B');

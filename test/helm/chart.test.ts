@@ -249,6 +249,43 @@ describe.runIf(haveHelm)('Helm chart heart-disease-api (real helm)', () => {
     expect(policy.ingress[0]!.ports[0]!.port).toBe('http');
   });
 
+  it('registry values: MODEL_URI in the ConfigMap, egress to the MLflow port, optional credentials Secret; off by default', () => {
+    const registry = (trackingUri: string, extra: string[] = []) =>
+      helmTemplate(
+        'hd',
+        'x',
+        [prodValues],
+        ['--set', 'registry.modelUri=models:/heart-disease-risk@champion', '--set', `registry.trackingUri=${trackingUri}`, ...extra],
+      );
+    const egressPorts = (objects: KubeObject[]) =>
+      (single(objects, 'NetworkPolicy').spec as { egress: Array<{ ports: Array<{ port: number }> }> }).egress.flatMap((rule) =>
+        rule.ports.map((p) => p.port),
+      );
+    const on = registry('http://mlflow.mlflow.svc:5000', ['--set', 'registry.credentialsSecret=mlflow-auth']);
+    expect(single(on, 'ConfigMap').data).toMatchObject({
+      MODEL_URI: 'models:/heart-disease-risk@champion',
+      MLFLOW_TRACKING_URI: 'http://mlflow.mlflow.svc:5000',
+      MODEL_POLL_INTERVAL_S: '30',
+    });
+    expect(egressPorts(on)).toEqual([53, 53, 5000]);
+    expect(
+      apiContainer(on)
+        .envFrom.map((source) => source.secretRef?.name)
+        .filter(Boolean),
+    ).toEqual(['hd-heart-disease-api', 'mlflow-auth']);
+    expect(egressPorts(registry('https://mlflow.example.com'))).toEqual([53, 53, 443]);
+    // Off by default: nothing about the registry is rendered.
+    expect(Object.keys(single(prod, 'ConfigMap').data as object).filter((key) => /MODEL_URI|MLFLOW/.test(key))).toEqual([]);
+    expect(egressPorts(prod)).toEqual([53, 53]);
+    // A half configuration or the registry keys under config are refused at render time.
+    expect(() => helmTemplate('hd', 'x', [prodValues], ['--set', 'registry.modelUri=models:/m@a'])).toThrow(
+      'registry.trackingUri is required with registry.modelUri',
+    );
+    expect(() => helmTemplate('hd', 'x', [prodValues], ['--set', 'config.MODEL_URI=models:/m@a'])).toThrow(
+      'config.MODEL_URI: set it under registry',
+    );
+  });
+
   it('HPA autoscaling/v2: 2-10 replicas, CPU 70 %, memory 80 %, slow scale-down; no fixed replicas beside it', () => {
     const hpa = single(prod, 'HorizontalPodAutoscaler');
     expect(hpa.apiVersion).toBe('autoscaling/v2');

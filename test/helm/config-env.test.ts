@@ -58,6 +58,35 @@ describe.runIf(haveHelm)("the chart's API environment against the API's schema (
     expect(apiEnvProblems(env)).toEqual([]);
   });
 
+  it('with the registry on (registry.modelUri, trackingUri, pollIntervalSeconds), still valid and complete', () => {
+    const env = containerEnv(
+      helmTemplate(
+        'hd',
+        'x',
+        [prodValues],
+        [
+          '--set',
+          'registry.modelUri=models:/heart-disease-risk@champion',
+          '--set',
+          'registry.trackingUri=http://mlflow.mlflow.svc:5000',
+          '--set',
+          'registry.pollIntervalSeconds=10',
+        ],
+      ),
+    );
+    expect(env).toMatchObject({
+      MODEL_URI: 'models:/heart-disease-risk@champion',
+      MLFLOW_TRACKING_URI: 'http://mlflow.mlflow.svc:5000',
+      MODEL_POLL_INTERVAL_S: '10',
+    });
+    expect(apiEnvProblems(env)).toEqual([]);
+    // The API's own rules apply to what the chart passes: a version 0 is no version.
+    const bad = containerEnv(
+      helmTemplate('hd', 'x', [prodValues], ['--set', 'registry.modelUri=models:/m/0', '--set', 'registry.trackingUri=http://m:5000']),
+    );
+    expect(apiEnvProblems(bad)).toEqual([expect.stringMatching(/^MODEL_URI: must be matching .*, got 'models:\/m\/0'$/)]);
+  });
+
   it('a misspelt or out-of-range config value is caught (the check is not vacuous)', () => {
     const env = containerEnv(helmTemplate('hd', 'x', [devValues], ['--set', 'config.LOG_LEVL=debug', '--set', 'config.MAX_BATCH_SIZE=0']));
     expect(apiEnvProblems(env)).toEqual([
