@@ -11,6 +11,7 @@
  */
 import Type, { type Static } from 'typebox';
 import { API_PORT } from '../contract/artifact-contract.js';
+import { normaliseTrackingUri } from '../mlflow/client.js';
 import { MODEL_URI_PATTERN } from '../mlflow/registry.js';
 import { ENV_SOURCE, readEnv, settingsHelp, settingsTable } from '../config/settings.js';
 
@@ -168,6 +169,13 @@ function crossFieldProblems(env: ApiEnv): string[] {
   const problems: string[] = [];
   if (env.MODEL_URI !== undefined && env.MLFLOW_TRACKING_URI === undefined) {
     problems.push('MODEL_URI needs MLFLOW_TRACKING_URI: the address of the MLflow server holding the model');
+  }
+  if (env.MLFLOW_TRACKING_URI !== undefined) {
+    try {
+      normaliseTrackingUri(env.MLFLOW_TRACKING_URI);
+    } catch (error) {
+      problems.push((error as Error).message);
+    }
   }
   if ((env.MLFLOW_TRACKING_USERNAME === undefined) !== (env.MLFLOW_TRACKING_PASSWORD === undefined)) {
     problems.push('MLFLOW_TRACKING_USERNAME and MLFLOW_TRACKING_PASSWORD go together: set both or neither');

@@ -66,6 +66,12 @@ export function normaliseTrackingUri(uri: string): string {
   } catch {
     throw new MlflowError(`MLFLOW_TRACKING_URI: "${uri}" is not a URL; expected the http(s) address of an MLflow server`);
   }
+  if (url.username || url.password) {
+    // fetch refuses such URLs, and the address appears in messages and in the API's /model: credentials go elsewhere.
+    throw new MlflowError(
+      `MLFLOW_TRACKING_URI: put credentials in MLFLOW_TRACKING_USERNAME and MLFLOW_TRACKING_PASSWORD (or MLFLOW_TRACKING_TOKEN), not in the URL`,
+    );
+  }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
     throw new MlflowError(
       `MLFLOW_TRACKING_URI: "${uri}" uses ${url.protocol} but only http(s) tracking servers are supported (start one with scripts/ci/start-mlflow.sh)`,

@@ -142,6 +142,14 @@ describe('API configuration from API_ENV', () => {
     ]);
   });
 
+  it('MLFLOW_TRACKING_URI: credentials in the URL are refused without echoing them', () => {
+    const problems = problemsOf({ MLFLOW_TRACKING_URI: 'http://ops:s3cret@mlflow:5000' });
+    expect(problems).toEqual([
+      'MLFLOW_TRACKING_URI: put credentials in MLFLOW_TRACKING_USERNAME and MLFLOW_TRACKING_PASSWORD (or MLFLOW_TRACKING_TOKEN), not in the URL',
+    ]);
+    expect(problems.join('')).not.toContain('s3cret');
+  });
+
   it('MLflow basic auth needs both user and password; the password is never shown', () => {
     expect(problemsOf({ MLFLOW_TRACKING_USERNAME: 'ops' })).toEqual([
       'MLFLOW_TRACKING_USERNAME and MLFLOW_TRACKING_PASSWORD go together: set both or neither',

@@ -100,6 +100,10 @@ export class RegistrySource implements ModelSource {
   }
 
   private async download(version: ModelVersion): Promise<ModelCandidate> {
+    // The version names a directory here: only what MLflow hands out (a positive integer) is accepted.
+    if (!/^[1-9][0-9]*$/.test(version.version)) {
+      throw new ModelSourceError('registry', `${this.uri.uri}: the registry answered version "${version.version}", not a version number`);
+    }
     let staging: string | null = null;
     let dir: string;
     try {

@@ -4,7 +4,7 @@ import * as ort from 'onnxruntime-node';
 import { MODEL_FILES, ONNX_INPUT, ONNX_OUTPUTS } from '../../contract/artifact-contract.js';
 import { FEATURE_NAMES } from '../../features/feature-schema.js';
 import { servableCard, type ModelCard } from './card.js';
-import type { ModelCandidate, ModelOrigin } from './source.js';
+import { directoryCandidate, type ModelCandidate, type ModelOrigin } from './source.js';
 
 export const FEATURE_COUNT = FEATURE_NAMES.length;
 
@@ -84,7 +84,7 @@ function decide(output: SessionOutput, threshold: number, from = 0, to = output.
  * missing, so only imputation) and one all-present row give probabilities in [0, 1] and graph labels that agree with
  * the card's threshold. Throws ModelLoadError with the reason otherwise.
  */
-export async function loadModel(dir: string, origin: ModelOrigin = { kind: 'directory', dir }): Promise<LoadedModel> {
+export async function loadModel(dir: string, origin: ModelOrigin = directoryCandidate(dir).origin): Promise<LoadedModel> {
   const cardPath = path.join(dir, MODEL_FILES.card);
   const onnxPath = path.join(dir, MODEL_FILES.onnx);
   let card: ModelCard;
@@ -171,18 +171,14 @@ export class ModelService {
     return this.model !== null;
   }
 
-  private directory(): ModelCandidate {
-    return { dir: this.dir, origin: { kind: 'directory', dir: this.dir } };
-  }
-
   /** First load at start-up; throws when the model cannot be served. */
-  async load(candidate: ModelCandidate = this.directory()): Promise<LoadedModel> {
+  async load(candidate: ModelCandidate = directoryCandidate(this.dir)): Promise<LoadedModel> {
     this.model = await loadModel(candidate.dir, candidate.origin);
     return this.model;
   }
 
   /** Load `candidate` (default: re-read `dir`) and swap if it is sound. Reloads run one after another, never interleaved. */
-  reload(candidate: ModelCandidate = this.directory()): Promise<ReloadResult> {
+  reload(candidate: ModelCandidate = directoryCandidate(this.dir)): Promise<ReloadResult> {
     const next = this.reloading.then(() => this.doReload(candidate));
     this.reloading = next.catch(() => undefined);
     return next;

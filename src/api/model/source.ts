@@ -32,6 +32,8 @@ export interface ModelCandidate {
   origin: ModelOrigin;
 }
 
+export const directoryCandidate = (dir: string): ModelCandidate => ({ dir, origin: { kind: 'directory', dir } });
+
 /** Why a model the source names was not taken: a registry fetch failure, or the model failed to load (probe). */
 export const SOURCE_FAILURE_REASONS = [...FETCH_FAILURE_REASONS, 'load'] as const;
 export type SourceFailureReason = (typeof SOURCE_FAILURE_REASONS)[number];
@@ -68,15 +70,12 @@ export class DirectorySource implements ModelSource {
   readonly follows = false;
   constructor(readonly location: string) {}
 
-  private candidate(): ModelCandidate {
-    return { dir: this.location, origin: { kind: 'directory', dir: this.location } };
-  }
   async initial(): Promise<ModelCandidate> {
-    return this.candidate();
+    return directoryCandidate(this.location);
   }
   /** Always the directory again: its files may have been replaced (SIGHUP). */
   async next(): Promise<ModelCandidate> {
-    return this.candidate();
+    return directoryCandidate(this.location);
   }
   async accepted(): Promise<void> {}
   async refused(): Promise<void> {}

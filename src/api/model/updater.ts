@@ -64,12 +64,13 @@ export class ModelUpdater {
     }
     if (!candidate) return { ok: true, changed: false, previousVersion: previous?.version ?? null, version: previous?.version ?? '' };
     const result = await this.service.reload(candidate);
+    // The source's housekeeping (deleting cached files) never decides what serves: its errors are ignored.
     if (!result.ok) {
-      await this.source.refused(candidate, result.error);
+      await this.source.refused(candidate, result.error).catch(() => undefined);
       const version = candidate.origin.kind === 'registry' ? candidate.origin.version : null;
       return this.fail(new ModelSourceError('load', result.error, version));
     }
-    await this.source.accepted(candidate);
+    await this.source.accepted(candidate).catch(() => undefined);
     this.events.swapped(this.service.current!, previous);
     return { ok: true, changed: true, previousVersion: result.previousVersion, version: result.version };
   }
