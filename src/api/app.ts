@@ -21,15 +21,19 @@ import driftRoutes from './routes/drift.js';
 import healthRoutes from './routes/health.js';
 import metricsRoutes from './routes/metrics.js';
 import modelRoutes from './routes/model.js';
-import predictRoutes from './routes/predict.js';
 import uiRoutes from './routes/ui.js';
-import v2Routes from './routes/v2.js';
+import { DataPlane } from './dataplane/dataplane.js';
+import { DEFAULT_MAX_DETAILS } from './dataplane/refusals.js';
+import v2Routes from './protocol/oip/routes.js';
+import predictRoutes from './protocol/predict/routes.js';
 import { batchSchema, errorSchema, patientSchema, predictionSchema } from './schemas/patient.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
     modelService: ModelService;
     drift: DriftHolder;
+    /** What every protocol does with validated rows: predict, explain, feed the monitoring. */
+    dataPlane: DataPlane;
     lifecycle: { draining: boolean };
     /** Where the model comes from, and the last check and failure. */
     modelUpdater: ModelUpdater;
@@ -133,6 +137,7 @@ export async function buildApp(config: ApiConfig, options: BuildOptions = {}): P
   await app.register(jsonParser);
   await app.register(metrics, { driftSnapshot: () => drift.snapshot() });
   app.metrics.setModel(model.version, model.card.selectedModel);
+  app.decorate('dataPlane', new DataPlane(modelService, app.metrics, drift));
   await app.register(auth, { apiKeys: config.apiKeys });
   await app.register(security, config);
 
@@ -167,8 +172,9 @@ export async function buildApp(config: ApiConfig, options: BuildOptions = {}): P
   await app.register(healthRoutes);
   await app.register(modelRoutes);
   await app.register(metricsRoutes);
-  await app.register(predictRoutes, { logPatientData: config.logPatientData });
-  await app.register(v2Routes, { maxBatchSize: config.maxBatchSize, serverVersion: version });
+  const limits = { maxBatchSize: config.maxBatchSize, maxErrorDetails: DEFAULT_MAX_DETAILS };
+  await app.register(predictRoutes, { logPatientData: config.logPatientData, ...limits });
+  await app.register(v2Routes, { ...limits, serverVersion: version });
   await app.register(driftRoutes, { getMonitor: () => drift.monitor });
   await app.register(uiRoutes);
   return app;

@@ -90,16 +90,47 @@ export function targetFromNum(num: number): 0 | 1 {
   return num > 0 ? 1 : 0;
 }
 
-/** Why a present value breaks the schema, or null when it is allowed. */
-export function ruleViolation(feature: Feature, value: number): string | null {
-  if (!Number.isFinite(value)) return 'must be a finite number';
+/** Human-readable values a feature accepts (docs, API error details, training reports). */
+export function allowedValues(feature: Feature): string {
   if (feature.type === 'numeric') {
-    if (feature.integer && !Number.isInteger(value)) return 'must be an integer';
-    if (value < feature.min || value > feature.max) return `must be between ${feature.min} and ${feature.max} ${feature.unit}`;
+    return `${feature.integer ? 'integer' : 'number'} from ${feature.min} to ${feature.max} (${feature.unit})`;
+  }
+  return `one of ${feature.codes.map((c) => `${c.code} (${c.label})`).join(', ')}`;
+}
+
+/** Which rule of the schema a value breaks: a small closed set, usable as a metric label. */
+export type RuleKind = 'required' | 'type' | 'minimum' | 'maximum' | 'integer' | 'code';
+
+export interface RuleBreak {
+  kind: RuleKind;
+  /** What the value must be, e.g. 'must be <= 700'. */
+  rule: string;
+  /** The values the feature accepts (allowedValues). */
+  allowed: string;
+}
+
+/**
+ * Why a value breaks the feature's rules, or null when it is allowed. The one place that decides a feature value:
+ * `undefined`/`null` is missing (allowed unless required); anything else must be a number (an integer for integer
+ * features and codes), within [min, max], or one of the codes. Non-finite numbers (a JSON 1e400) fail the range.
+ */
+export function valueProblem(feature: Feature, value: unknown): RuleBreak | null {
+  if (value === undefined || value === null)
+    return feature.required ? broken(feature, 'required', 'required: must be present and not null') : null;
+  const integer = feature.type === 'categorical' || feature.integer;
+  if (typeof value !== 'number') {
+    return broken(feature, 'type', `must be ${integer ? 'an integer' : 'a number'}${feature.required ? '' : ' or null'}`);
+  }
+  if (feature.type === 'numeric') {
+    if (!(value >= feature.min)) return broken(feature, 'minimum', `must be >= ${feature.min}`);
+    if (!(value <= feature.max)) return broken(feature, 'maximum', `must be <= ${feature.max}`);
+    if (integer && !Number.isInteger(value)) return broken(feature, 'integer', 'must be an integer');
     return null;
   }
-  if (!feature.codes.some((c) => c.code === value)) {
-    return `must be one of ${feature.codes.map((c) => `${c.code} (${c.label})`).join(', ')}`;
-  }
-  return null;
+  for (const c of feature.codes) if (c.code === value) return null;
+  return broken(feature, 'code', 'must be one of the allowed values');
+}
+
+function broken(feature: Feature, kind: RuleKind, rule: string): RuleBreak {
+  return { kind, rule, allowed: allowedValues(feature) };
 }

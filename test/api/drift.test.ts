@@ -6,7 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
-import { FEATURES, ruleViolation } from '../../src/features/feature-schema.js';
+import { FEATURES, valueProblem } from '../../src/features/feature-schema.js';
 import { parseUciText } from '../../src/train/data/uci-file.js';
 import { clevelandFile, hungarianFile } from '../support/paths.js';
 import { postJson, startApp, type RunningApp } from './support/app.js';
@@ -81,7 +81,7 @@ describe('input drift through the API', () => {
 
     // Refusals must be exactly the rows that break a schema rule, each a 400 naming the field.
     const breaking = hungarian.flatMap((row, index) => {
-      const problems = FEATURES.flatMap((f, j) => (!Number.isNaN(row[j]!) && ruleViolation(f, row[j]!) !== null ? [f.name] : []));
+      const problems = FEATURES.flatMap((f, j) => (!Number.isNaN(row[j]!) && valueProblem(f, row[j]!) !== null ? [f.name] : []));
       return problems.length ? [{ index, problems }] : [];
     });
     console.info(`[drift] Hungarian rows: ${hungarian.length} sent, ${accepted} accepted, ${refused.length} refused`, refused.slice(0, 5));

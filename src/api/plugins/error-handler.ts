@@ -1,6 +1,7 @@
 import fp from 'fastify-plugin';
 import type { FastifyError, FastifyInstance } from 'fastify';
-import { requestErrorBody, validationErrorBody, type ValidationIssue } from '../schemas/errors.js';
+import { InvalidInputError } from '../dataplane/refusals.js';
+import { invalidInputBody, requestErrorBody, validationErrorBody, type ValidationIssue } from '../schemas/errors.js';
 
 /**
  * One error format for the whole API: { error, message, details }. Client mistakes (validation, bad JSON, wrong
@@ -10,10 +11,9 @@ import { requestErrorBody, validationErrorBody, type ValidationIssue } from '../
 export default fp(
   async function errorHandler(app: FastifyInstance, opts: { bodyLimit: number }) {
     app.setErrorHandler((error: FastifyError, request, reply) => {
+      if (error instanceof InvalidInputError) return reply.code(400).send(invalidInputBody(error));
       if (error.validation) {
-        return reply
-          .code(400)
-          .send(validationErrorBody(error.validation as ValidationIssue[], error.validationContext ?? 'body', request.body));
+        return reply.code(400).send(validationErrorBody(error.validation as ValidationIssue[], error.validationContext ?? 'body'));
       }
       const status = error.statusCode ?? 500;
       if (status >= 400 && status < 500) {

@@ -33,13 +33,6 @@ export default fp(
           },
         },
       },
-      // Validation picks the single-or-batch body with if/then/else (precise errors); the docs show the same two
-      // schemas as the clearer oneOf.
-      transform: ({ schema, url }) => {
-        const body = (schema as { body?: { if?: unknown; then?: unknown; else?: unknown } } | undefined)?.body;
-        if (!schema || !body?.if) return { schema, url };
-        return { schema: { ...schema, body: { oneOf: [body.else, body.then] } }, url };
-      },
       refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`) },
     });
     await app.register(swaggerUi, {

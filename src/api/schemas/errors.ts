@@ -1,22 +1,19 @@
 /**
- * Turns request errors (Ajv validation, body parsing, limits) into answers a client can act on:
+ * Turns request errors (input validation, body parsing, limits) into answers a client can act on:
  *   { error, message, details: [{ field, rule, allowed? }] }
  * naming the field, the rule it breaks and the values it accepts. Pure functions, no Fastify state.
  */
 import { STATUS_CODES } from 'node:http';
-import { FEATURES, FEATURE_NAMES } from '../../features/feature-schema.js';
-import { allowedValues } from './patient.js';
+import { summarise, type ErrorDetail, type InvalidInputError } from '../dataplane/refusals.js';
 
-export interface ErrorDetail {
-  field: string;
-  rule: string;
-  allowed?: string;
-}
+export type { ErrorDetail } from '../dataplane/refusals.js';
 
 export interface ErrorBody {
   error: string;
   message: string;
   details: ErrorDetail[];
+  /** Problems found beyond the details shown (MAX_ERROR_DETAILS). */
+  omittedDetails?: number;
 }
 
 /** The subset of an Ajv error this module reads. */
@@ -35,84 +32,47 @@ export function fieldName(instancePath: string, child?: string): string {
   return parts.map((p, i) => (/^\d+$/.test(p) ? `[${p}]` : i === 0 ? p : `.${p}`)).join('');
 }
 
-function featureAllowed(name: string | undefined): string | undefined {
-  const feature = FEATURES.find((f) => f.name === name);
-  return feature ? allowedValues(feature) : undefined;
-}
-
-const lastSegment = (path: string) => path.split('/').filter(Boolean).pop();
-
 function typeRule(type: unknown): string {
   const types = String(type).split(',');
   return `must be ${types.length > 1 ? `${types.slice(0, -1).join(', ')} or ${types.at(-1)}` : types[0]}`;
 }
 
-/** One detail per Ajv issue; `batch` says whether the body was a batch (changes which fields are allowed at root). */
-export function detailFor(issue: ValidationIssue, context: 'body' | 'querystring' | string, batch: boolean): ErrorDetail | null {
+/** One detail per Ajv issue (routes whose schemas Ajv validates: the V2 request envelope, path parameters). */
+export function detailFor(issue: ValidationIssue): ErrorDetail {
   const path = issue.instancePath;
   const p = issue.params;
   switch (issue.keyword) {
-    case 'if':
-      return null; // "must match then/else schema": the branch's own errors say what is wrong
-    case 'additionalProperties': {
-      const atBatchRoot = batch && path === '';
-      return {
-        field: fieldName(path, String(p.additionalProperty)),
-        rule: 'unknown field',
-        allowed: context === 'body' ? (atBatchRoot ? 'instances' : `one of ${FEATURE_NAMES.join(', ')}`) : undefined,
-      };
-    }
-    case 'required': {
-      const missing = String(p.missingProperty);
-      return { field: fieldName(path, missing), rule: 'required field is missing', allowed: featureAllowed(missing) };
-    }
+    case 'additionalProperties':
+      return { field: fieldName(path, String(p.additionalProperty)), rule: 'unknown field' };
+    case 'required':
+      return { field: fieldName(path, String(p.missingProperty)), rule: 'required field is missing' };
     case 'type':
-      return { field: fieldName(path), rule: typeRule(p.type), allowed: featureAllowed(lastSegment(path)) };
-    case 'minimum':
-    case 'maximum':
-    case 'exclusiveMinimum':
-    case 'exclusiveMaximum':
-      return { field: fieldName(path), rule: `${issue.message ?? 'out of range'}`, allowed: featureAllowed(lastSegment(path)) };
+      return { field: fieldName(path), rule: typeRule(p.type) };
     case 'enum':
       return {
         field: fieldName(path),
         rule: 'must be one of the allowed values',
-        allowed: featureAllowed(lastSegment(path)) ?? (Array.isArray(p.allowedValues) ? `one of ${p.allowedValues.join(', ')}` : undefined),
+        ...(Array.isArray(p.allowedValues) && { allowed: p.allowedValues.join(', ') }),
       };
     case 'minItems':
       return { field: fieldName(path), rule: `must have at least ${String(p.limit)} item(s)` };
     case 'maxItems':
-      return { field: fieldName(path), rule: `must have at most ${String(p.limit)} items (MAX_BATCH_SIZE)` };
+      return { field: fieldName(path), rule: `must have at most ${String(p.limit)} items` };
     default:
       return { field: fieldName(path), rule: issue.message ?? issue.keyword };
   }
 }
 
-function withoutUndefined(detail: ErrorDetail): ErrorDetail {
-  return detail.allowed === undefined ? { field: detail.field, rule: detail.rule } : detail;
-}
-
-/** Summarise a list of details into one line (first few, then a count). */
-export function summarise(details: readonly ErrorDetail[], limit = 5): string {
-  const shown = details.slice(0, limit).map((d) => `${d.field}: ${d.rule}${d.allowed ? ` (allowed: ${d.allowed})` : ''}`);
-  const more = details.length > limit ? `; and ${details.length - limit} more` : '';
-  return shown.join('; ') + more;
-}
-
-export function validationErrorBody(issues: readonly ValidationIssue[], context: string, body: unknown): ErrorBody {
-  const batch = typeof body === 'object' && body !== null && !Array.isArray(body) && 'instances' in body;
-  // One detail per field: a wrong type makes the field's other rules (enum, range) noise.
-  const byField = new Map<string, ErrorDetail>();
-  for (const issue of issues) {
-    const detail = detailFor(issue, context, batch);
-    if (!detail) continue;
-    const existing = byField.get(detail.field);
-    if (existing && issue.keyword !== 'type') continue;
-    byField.set(detail.field, withoutUndefined(detail));
-  }
-  const details = [...byField.values()];
+export function validationErrorBody(issues: readonly ValidationIssue[], context: string): ErrorBody {
+  const details = issues.map(detailFor);
   if (details.length === 0) details.push({ field: `(${context})`, rule: 'invalid' });
   return { error: 'Bad Request', message: `invalid ${context}: ${summarise(details)}`, details };
+}
+
+/** A request refused by the shared input validation: its details, and how many more were not listed. */
+export function invalidInputBody(error: InvalidInputError): ErrorBody {
+  const { details, omitted } = error.refusals;
+  return { error: 'Bad Request', message: error.message, details, ...(omitted > 0 && { omittedDetails: omitted }) };
 }
 
 /** Known Fastify request errors → a clear message; everything else 4xx keeps its own message. */

@@ -2,16 +2,8 @@
  * JSON schemas of the prediction API, generated from the feature schema (data/feature-schema.json) so validation,
  * OpenAPI docs and the model can never disagree on names, types, ranges or codes.
  */
-import { EXAMPLE_PATIENT, FEATURES, type Feature } from '../../features/feature-schema.js';
+import { EXAMPLE_PATIENT, FEATURES, allowedValues, type Feature } from '../../features/feature-schema.js';
 import { RISK_BAND_NAMES, RISK_BANDS_TEXT } from '../model/risk.js';
-
-/** Human-readable allowed values of a feature, used in docs and in error details. */
-export function allowedValues(feature: Feature): string {
-  if (feature.type === 'numeric') {
-    return `${feature.integer ? 'integer' : 'number'} from ${feature.min} to ${feature.max} (${feature.unit})`;
-  }
-  return `one of ${feature.codes.map((c) => `${c.code} (${c.label})`).join(', ')}`;
-}
 
 function featureProperty(feature: Feature): Record<string, unknown> {
   const nullable = !feature.required;
@@ -119,5 +111,6 @@ export const errorSchema = {
         },
       },
     },
+    omittedDetails: { type: 'integer', description: 'Problems found beyond the details listed (MAX_ERROR_DETAILS).' },
   },
 } as const;

@@ -1,5 +1,5 @@
 import * as aq from 'arquero';
-import { ruleViolation, type Feature } from '../../features/feature-schema.js';
+import { valueProblem, type Feature } from '../../features/feature-schema.js';
 
 export interface OutOfRangeValue {
   file: string;
@@ -43,7 +43,7 @@ export function validateAgainstSchema(
   const cleaned = data.rows.map((row, i) =>
     row.map((value, j) => {
       if (!Number.isFinite(value)) return value;
-      const rule = ruleViolation(features[j]!, value);
+      const rule = valueProblem(features[j]!, value)?.rule ?? null;
       if (rule === null) return value;
       count++;
       byFeature[features[j]!.name]!++;

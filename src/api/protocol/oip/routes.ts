@@ -1,0 +1,130 @@
+/**
+ * Open Inference Protocol (KServe V2) REST endpoints, so the image runs as a KServe custom predictor and answers
+ * KServe/Triton clients. Spec: github.com/kserve/open-inference-protocol, specification/protocol/inference_rest.md.
+ * Tensors ↔ rows is tensor.ts, the work is the data plane's; here only the routes.
+ */
+import type { FastifyInstance } from 'fastify';
+import { IMAGE_NAME } from '../../../contract/artifact-contract.js';
+import { API_KEY_SECURITY } from '../../plugins/auth.js';
+import { FEATURE_COUNT, type LoadedModel } from '../../model/service.js';
+import { readAnyContentTypeAsJson } from './content-type.js';
+import { V2Error, setV2ErrorHandler } from './errors.js';
+import { inferRequestSchema, inferSummary, modelMetadataResponse, nameParams, serverMetadataResponse, tags, v2Error } from './schemas.js';
+import { INPUT_NAME, OUTPUT_NAMES, outputTensors, requestedOutputs, rowsFromInputs, type InferRequest } from './tensor.js';
+
+export const V2_MODEL_NAME = 'heart-disease';
+
+export interface V2RoutesOptions {
+  maxBatchSize: number;
+  maxErrorDetails: number;
+  serverVersion: string;
+}
+
+type ModelParams = { name: string; version?: string };
+
+export default async function v2Routes(app: FastifyInstance, opts: V2RoutesOptions) {
+  setV2ErrorHandler(app);
+  readAnyContentTypeAsJson(app);
+
+  function resolve(name: string, version?: string): LoadedModel {
+    if (name !== V2_MODEL_NAME) throw new V2Error(404, `model '${name}' not found; this server serves '${V2_MODEL_NAME}'`);
+    const model = app.modelService.current;
+    if (!model) throw new V2Error(503, `model '${name}' is not loaded`);
+    if (version !== undefined && version !== model.version) {
+      throw new V2Error(404, `model '${name}' version '${version}' not found; serving version '${model.version}'`);
+    }
+    return model;
+  }
+
+  app.get('/v2', { schema: { tags, summary: 'Server metadata', response: { 200: serverMetadataResponse } } }, async () => ({
+    name: IMAGE_NAME,
+    version: opts.serverVersion,
+    extensions: [],
+  }));
+  app.get(
+    '/v2/health/live',
+    { schema: { tags, summary: 'Server live', response: { 200: { type: 'object', properties: { live: { type: 'boolean' } } } } } },
+    async () => ({ live: true }),
+  );
+  app.get(
+    '/v2/health/ready',
+    {
+      schema: {
+        tags,
+        summary: 'Server ready',
+        response: {
+          '2xx': { type: 'object', properties: { ready: { type: 'boolean' } } },
+          503: { type: 'object', properties: { ready: { type: 'boolean' } } },
+        },
+      },
+    },
+    async (_request, reply) => {
+      const ready = app.modelService.ready && !app.lifecycle.draining;
+      return reply.code(ready ? 200 : 503).send({ ready });
+    },
+  );
+
+  const metadataSchema = {
+    tags,
+    summary: 'Model metadata',
+    params: nameParams,
+    response: { 200: modelMetadataResponse, '4xx': v2Error, 503: v2Error },
+  };
+  const metadata = async (request: { params: ModelParams }) => {
+    const model = resolve(request.params.name, request.params.version);
+    return {
+      name: V2_MODEL_NAME,
+      versions: [model.version],
+      platform: 'onnxruntime',
+      inputs: [{ name: INPUT_NAME, datatype: 'FP32', shape: [-1, FEATURE_COUNT] }],
+      outputs: [
+        { name: OUTPUT_NAMES[0], datatype: 'INT64', shape: [-1] },
+        { name: OUTPUT_NAMES[1], datatype: 'FP32', shape: [-1, 2] },
+      ],
+    };
+  };
+  app.get<{ Params: ModelParams }>('/v2/models/:name', { schema: metadataSchema }, metadata);
+  app.get<{ Params: ModelParams }>('/v2/models/:name/versions/:version', { schema: metadataSchema }, metadata);
+
+  const readySchema = {
+    tags,
+    summary: 'Model ready',
+    params: nameParams,
+    response: {
+      '2xx': { type: 'object', properties: { name: { type: 'string' }, ready: { type: 'boolean' } } },
+      '4xx': v2Error,
+      503: v2Error,
+    },
+  };
+  const modelReady = async (request: { params: ModelParams }) => {
+    resolve(request.params.name, request.params.version);
+    return { name: V2_MODEL_NAME, ready: true };
+  };
+  app.get<{ Params: ModelParams }>('/v2/models/:name/ready', { schema: readySchema }, modelReady);
+  app.get<{ Params: ModelParams }>('/v2/models/:name/versions/:version/ready', { schema: readySchema }, modelReady);
+
+  const inferSchema = {
+    tags,
+    summary: inferSummary,
+    security: API_KEY_SECURITY,
+    params: nameParams,
+    body: inferRequestSchema,
+    response: { '4xx': v2Error, 503: v2Error },
+  };
+  const infer = async (request: { params: ModelParams; body: InferRequest }) => {
+    const model = resolve(request.params.name, request.params.version);
+    const body = request.body;
+    const requested = requestedOutputs(body.outputs);
+    const rows = rowsFromInputs(body.inputs, opts.maxBatchSize, opts.maxErrorDetails);
+    const run = await app.dataPlane.predict(rows, model);
+    return {
+      model_name: V2_MODEL_NAME,
+      model_version: run.model.version,
+      ...(body.id !== undefined && { id: body.id }),
+      outputs: outputTensors(run, requested),
+    };
+  };
+  const inferOptions = { onRequest: [app.jsonApiHeaders, app.requireApiKey], helmet: false as const, schema: inferSchema };
+  app.post<{ Params: ModelParams; Body: InferRequest }>('/v2/models/:name/infer', inferOptions, infer);
+  app.post<{ Params: ModelParams; Body: InferRequest }>('/v2/models/:name/versions/:version/infer', inferOptions, infer);
+}

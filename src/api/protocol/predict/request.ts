@@ -1,0 +1,75 @@
+/**
+ * Reading a `/predict` request: the body is one patient object or `{ "instances": [patient, ...] }`; each patient
+ * goes through the shared row validation (dataplane/patient-rows.ts). The route's published JSON Schema
+ * (schemas/patient.ts) describes the same rules for the docs; test/api/validation-agreement.test.ts checks that this
+ * reader accepts exactly what that schema accepts.
+ */
+import { rowFromRecord } from '../../dataplane/patient-rows.js';
+import { InvalidInputError, NOT_A_PATIENT, Refusals } from '../../dataplane/refusals.js';
+
+export interface PredictInput {
+  /** Validated rows (schema order, NaN = missing). */
+  rows: number[][];
+  /** Whether the body was a batch (the answer's shape follows). */
+  batch: boolean;
+}
+
+export interface PredictQuery {
+  explain: boolean;
+}
+
+const EXPLAIN_VALUES = ['true', 'false', '1', '0'] as const;
+
+const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/** The validated rows of a /predict body; throws InvalidInputError naming every problem (up to `maxDetails`). */
+export function readPredictBody(body: unknown, maxBatchSize: number, maxDetails: number): PredictInput {
+  const refusals = new Refusals(maxDetails);
+  const refuse = (): never => {
+    throw new InvalidInputError('body', refusals);
+  };
+  if (!isObject(body)) {
+    refusals.add(() => ({ field: '(body)', rule: 'must be object' }));
+    return refuse();
+  }
+  if (!Object.hasOwn(body, 'instances')) {
+    const row = rowFromRecord(body, '', refusals);
+    return row ? { rows: [row], batch: false } : refuse();
+  }
+
+  for (const key of Object.keys(body)) {
+    if (key !== 'instances') refusals.add(() => ({ field: key, rule: 'unknown field', allowed: 'instances' }));
+  }
+  const instances = body.instances;
+  if (!Array.isArray(instances)) refusals.add(() => ({ field: 'instances', rule: 'must be array' }));
+  else if (instances.length < 1) refusals.add(() => ({ field: 'instances', rule: 'must have at least 1 item(s)' }));
+  else if (instances.length > maxBatchSize) {
+    // Refused before reading any row: the size alone decides, whatever the rows hold.
+    refusals.add(() => ({ field: 'instances', rule: `must have at most ${maxBatchSize} items (MAX_BATCH_SIZE)` }));
+  }
+  if (refusals.any) return refuse();
+
+  const rows: number[][] = [];
+  (instances as unknown[]).forEach((patient, i) => {
+    if (!isObject(patient)) {
+      refusals.addToRow(NOT_A_PATIENT, 'type', () => ({ field: `instances[${i}]`, rule: 'must be object' }));
+      refusals.endRow();
+      return;
+    }
+    const row = rowFromRecord(patient, `instances[${i}]`, refusals);
+    if (row) rows.push(row);
+  });
+  return refusals.any ? refuse() : { rows, batch: true };
+}
+
+/** `?explain=true|1` (or false|0); anything else is refused like a body problem. Other parameters are ignored. */
+export function readPredictQuery(query: unknown, maxDetails: number): PredictQuery {
+  const explain = isObject(query) ? query.explain : undefined;
+  if (explain === undefined) return { explain: false };
+  if (typeof explain === 'string' && (EXPLAIN_VALUES as readonly string[]).includes(explain)) {
+    return { explain: explain === 'true' || explain === '1' };
+  }
+  const refusals = new Refusals(maxDetails);
+  refusals.add(() => ({ field: 'explain', rule: 'must be one of the allowed values', allowed: EXPLAIN_VALUES.join(', ') }));
+  throw new InvalidInputError('querystring', refusals);
+}
