@@ -6,13 +6,15 @@ import { fileURLToPath } from 'node:url';
 import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import type { DestinationStream } from 'pino';
 import type { ApiConfig } from './config.js';
+import { serverTimeouts } from './timeouts.js';
 import { DriftHolder } from './drift.js';
 import { RegistrySource } from './model/registry-source.js';
 import { ModelService } from './model/service.js';
 import { DirectorySource, type ModelSource } from './model/source.js';
 import { ModelUpdater, type UpdateResult } from './model/updater.js';
 import auth from './plugins/auth.js';
-import errorHandler from './plugins/error-handler.js';
+import errorHandler, { frameworkErrors } from './plugins/error-handler.js';
+import methodNotAllowed from './plugins/method-not-allowed.js';
 import jsonParser from './plugins/json-parser.js';
 import metrics from './plugins/metrics.js';
 import security from './plugins/security.js';
@@ -23,7 +25,6 @@ import metricsRoutes from './routes/metrics.js';
 import modelRoutes from './routes/model.js';
 import uiRoutes from './routes/ui.js';
 import { DataPlane } from './dataplane/dataplane.js';
-import { DEFAULT_MAX_DETAILS } from './dataplane/refusals.js';
 import v2Routes from './protocol/oip/routes.js';
 import predictRoutes from './protocol/predict/routes.js';
 import { batchSchema, errorSchema, patientSchema, predictionSchema } from './schemas/patient.js';
@@ -104,15 +105,22 @@ export async function buildApp(config: ApiConfig, options: BuildOptions = {}): P
       ...(options.logStream && { stream: options.logStream }),
     },
     genReqId: requestId,
+    frameworkErrors,
+    // Path parameters are bounded by their schemas (maxLength) and answered 400/404 there; Fastify's own limit
+    // (100) would answer 414 with a body of its own, outside the documented contract. Node's header limit bounds URLs.
+    routerOptions: { maxParamLength: 16_384 },
     logController: new LogController({ requestIdLogLabel: 'requestId' }),
     bodyLimit: config.bodyLimitBytes,
+    ...serverTimeouts(config.timeouts),
     // Keep serving requests that arrive on open connections while closing (with Connection: close), so a client
     // never sees a 503 for a request the server accepted during graceful shutdown.
     return503OnClosing: false,
     ajv: {
-      // Strict input: no type coercion ("63" is not 63), unknown fields rejected (not silently removed), and
-      // every problem reported at once.
-      customOptions: { coerceTypes: false, removeAdditional: false, allErrors: true, useDefaults: false },
+      // Strict input: no type coercion ("63" is not 63), unknown fields rejected (not silently removed). Ajv only
+      // checks envelopes (V2 requests, path parameters): it stops at the first problem, so a request with 100,000
+      // bad items costs one error, not 100,000. Patient values are checked by the shared row validation, which
+      // reports every problem up to MAX_ERROR_DETAILS. `verbose` puts the offending value in the error, for messages.
+      customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false, useDefaults: false, verbose: true },
     },
   });
 
@@ -133,8 +141,9 @@ export async function buildApp(config: ApiConfig, options: BuildOptions = {}): P
     await source.close();
   });
 
+  await app.register(methodNotAllowed);
   await app.register(errorHandler, { bodyLimit: config.bodyLimitBytes });
-  await app.register(jsonParser);
+  await app.register(jsonParser, { maxDepth: config.jsonMaxDepth });
   await app.register(metrics, { driftSnapshot: () => drift.snapshot() });
   app.metrics.setModel(model.version, model.card.selectedModel);
   app.decorate('dataPlane', new DataPlane(modelService, app.metrics, drift));
@@ -172,7 +181,12 @@ export async function buildApp(config: ApiConfig, options: BuildOptions = {}): P
   await app.register(healthRoutes);
   await app.register(modelRoutes);
   await app.register(metricsRoutes);
-  const limits = { maxBatchSize: config.maxBatchSize, maxErrorDetails: DEFAULT_MAX_DETAILS };
+  const limits = {
+    maxBatchSize: config.maxBatchSize,
+    maxErrorDetails: config.maxErrorDetails,
+    jsonMaxDepth: config.jsonMaxDepth,
+    secured: config.apiKeys.length > 0,
+  };
   await app.register(predictRoutes, { logPatientData: config.logPatientData, ...limits });
   await app.register(v2Routes, { ...limits, serverVersion: version });
   await app.register(driftRoutes, { getMonitor: () => drift.monitor });

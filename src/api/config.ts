@@ -76,6 +76,22 @@ export const API_ENV = Type.Object(
     }),
     MAX_BATCH_SIZE: integer(1, 100_000, 1000, 'most rows in one request (`/predict` and V2 `infer`)'),
     BODY_LIMIT_BYTES: integer(1024, 104_857_600, 1_048_576, 'largest request body in bytes (413 beyond)'),
+    MAX_ERROR_DETAILS: integer(1, 10_000, 100, 'most error details listed in one 400 answer; the rest are counted (`omittedDetails`)'),
+    JSON_MAX_DEPTH: integer(4, 1000, 32, 'most nesting levels of a JSON body (400 beyond)'),
+    HEADERS_TIMEOUT_MS: integer(100, 600_000, 10_000, "most time to receive a request's headers (408 and close)"),
+    BODY_TIMEOUT_MS: integer(
+      100,
+      600_000,
+      30_000,
+      'most time to receive a whole request, headers and body (408 and close); HEADERS_TIMEOUT_MS is capped at it',
+    ),
+    KEEP_ALIVE_TIMEOUT_MS: integer(100, 600_000, 5000, 'idle keep-alive connections close after this (announced as `Keep-Alive: timeout`)'),
+    REQUEST_TIMEOUT_MS: integer(
+      100,
+      600_000,
+      60_000,
+      'most time from a request arriving to its answer: 408 (and close) while its body is still arriving, else 503',
+    ),
     SHUTDOWN_GRACE_MS: integer(100, 600_000, 10_000, 'after SIGTERM: most time to finish in-flight requests, else exit 1'),
     SHUTDOWN_DELAY_MS: integer(
       0,
@@ -137,6 +153,16 @@ function toApiConfig(env: ApiEnv) {
     apiKeys: env.API_KEYS,
     maxBatchSize: env.MAX_BATCH_SIZE,
     bodyLimitBytes: env.BODY_LIMIT_BYTES,
+    /** Most error details listed in one 400 answer; the rest are counted. */
+    maxErrorDetails: env.MAX_ERROR_DETAILS,
+    /** Most nesting levels of a JSON body. */
+    jsonMaxDepth: env.JSON_MAX_DEPTH,
+    timeouts: {
+      headersMs: env.HEADERS_TIMEOUT_MS,
+      bodyMs: env.BODY_TIMEOUT_MS,
+      keepAliveMs: env.KEEP_ALIVE_TIMEOUT_MS,
+      requestMs: env.REQUEST_TIMEOUT_MS,
+    },
     shutdownGraceMs: env.SHUTDOWN_GRACE_MS,
     /** Time between SIGTERM (/ready → 503) and closing the listener, for load balancers to notice. */
     shutdownDelayMs: env.SHUTDOWN_DELAY_MS,

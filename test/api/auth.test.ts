@@ -61,6 +61,19 @@ describe('API keys (API_KEYS set)', () => {
     }
   });
 
+  it('the OpenAPI document declares the key requirement on /predict and V2 infer, and only there', async () => {
+    const doc = (await (await fetch(`${server.url}/docs/json`)).json()) as {
+      paths: Record<string, Record<string, { security?: unknown }>>;
+    };
+    const secured = Object.entries(doc.paths).flatMap(([path, ops]) =>
+      Object.entries(ops)
+        .filter(([, op]) => op.security !== undefined)
+        .map(([method]) => `${method.toUpperCase()} ${path}`),
+    );
+    expect(secured.sort()).toEqual(['POST /predict', 'POST /v2/models/{name}/infer', 'POST /v2/models/{name}/versions/{version}/infer']);
+    expect(doc.paths['/predict']!.post!.security).toEqual([{ bearerAuth: [] }, { apiKeyHeader: [] }]);
+  });
+
   it('never logs or echoes the key', async () => {
     const res = await postJson(`${server.url}/predict`, PATIENT, { authorization: 'Bearer wrong-key-cccccccccccccccc' });
     expect(JSON.stringify(res.body)).not.toContain('wrong-key');

@@ -4,7 +4,13 @@ import type { FastifyInstance } from 'fastify';
 export default async function metricsRoutes(app: FastifyInstance) {
   app.get(
     '/metrics',
-    { schema: { tags: ['monitoring'], summary: 'Prometheus metrics', produces: ['text/plain'] } },
+    {
+      schema: {
+        tags: ['monitoring'],
+        summary: 'Prometheus metrics',
+        response: { 200: { description: 'Prometheus text exposition format', content: { 'text/plain': { schema: { type: 'string' } } } } },
+      },
+    },
     async (_request, reply) => {
       const registry = app.metrics.registry;
       reply.header('content-type', registry.contentType);

@@ -22,6 +22,14 @@ export interface ValidationIssue {
   instancePath: string;
   message?: string;
   params: Record<string, unknown>;
+  /** The offending value (Ajv's `verbose` option). */
+  data?: unknown;
+}
+
+/** A short rendering of a value a client sent, for messages (never its whole body). */
+function shown(value: unknown): string {
+  const text = JSON.stringify(value) ?? String(value);
+  return text.length > 60 ? `${text.slice(0, 57)}...` : text;
 }
 
 /** '/instances/3/age' → 'instances[3].age'; '' → '(body)'. */
@@ -51,7 +59,7 @@ export function detailFor(issue: ValidationIssue): ErrorDetail {
     case 'enum':
       return {
         field: fieldName(path),
-        rule: 'must be one of the allowed values',
+        rule: `must be one of the allowed values${'data' in issue ? `, got ${shown(issue.data)}` : ''}`,
         ...(Array.isArray(p.allowedValues) && { allowed: p.allowedValues.join(', ') }),
       };
     case 'minItems':
@@ -92,10 +100,6 @@ export function requestErrorBody(code: string | undefined, statusCode: number, m
       };
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
       return { error: 'Bad Request', message, details: [{ field: '(body)', rule: 'must not be empty' }] };
-    case 'HD_INVALID_JSON':
-      return { error: 'Bad Request', message, details: [{ field: '(body)', rule: 'must be valid JSON' }] };
-    case 'HD_FORBIDDEN_KEY':
-      return { error: 'Bad Request', message, details: [{ field: message.split("'")[1] ?? '(body)', rule: 'forbidden key' }] };
   }
   return { error: STATUS_CODES[statusCode] ?? 'Bad Request', message, details: [] };
 }

@@ -7,7 +7,7 @@ import { V2Error } from './errors.js';
  * on the V2 routes any content type is read as JSON, by the same parser as application/json. The binary tensor
  * extension (Inference-Header-Content-Length) is not supported and is refused with a clear message, not misread.
  */
-export function readAnyContentTypeAsJson(app: FastifyInstance): void {
+export function readAnyContentTypeAsJson(app: FastifyInstance, maxDepth: number): void {
   app.addContentTypeParser('*', { parseAs: 'string' }, (request, body, done) => {
     if (request.headers['inference-header-content-length'] !== undefined) {
       return done(
@@ -15,7 +15,7 @@ export function readAnyContentTypeAsJson(app: FastifyInstance): void {
         undefined,
       );
     }
-    const result = parseJsonBody(body as string);
+    const result = parseJsonBody(body as string, maxDepth);
     if ('error' in result) done(result.error, undefined);
     else done(null, result.value);
   });

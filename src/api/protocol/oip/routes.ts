@@ -9,7 +9,16 @@ import { API_KEY_SECURITY } from '../../plugins/auth.js';
 import { FEATURE_COUNT, type LoadedModel } from '../../model/service.js';
 import { readAnyContentTypeAsJson } from './content-type.js';
 import { V2Error, setV2ErrorHandler } from './errors.js';
-import { inferRequestSchema, inferSummary, modelMetadataResponse, nameParams, serverMetadataResponse, tags, v2Error } from './schemas.js';
+import {
+  inferRequestSchema,
+  inferSummary,
+  modelMetadataResponse,
+  modelParams,
+  serverMetadataResponse,
+  tags,
+  v2Error,
+  versionedParams,
+} from './schemas.js';
 import { INPUT_NAME, OUTPUT_NAMES, outputTensors, requestedOutputs, rowsFromInputs, type InferRequest } from './tensor.js';
 
 export const V2_MODEL_NAME = 'heart-disease';
@@ -17,14 +26,17 @@ export const V2_MODEL_NAME = 'heart-disease';
 export interface V2RoutesOptions {
   maxBatchSize: number;
   maxErrorDetails: number;
+  jsonMaxDepth: number;
   serverVersion: string;
+  /** Whether infer needs an API key (declared as `security` in the OpenAPI document only then). */
+  secured: boolean;
 }
 
 type ModelParams = { name: string; version?: string };
 
 export default async function v2Routes(app: FastifyInstance, opts: V2RoutesOptions) {
   setV2ErrorHandler(app);
-  readAnyContentTypeAsJson(app);
+  readAnyContentTypeAsJson(app, opts.jsonMaxDepth);
 
   function resolve(name: string, version?: string): LoadedModel {
     if (name !== V2_MODEL_NAME) throw new V2Error(404, `model '${name}' not found; this server serves '${V2_MODEL_NAME}'`);
@@ -64,12 +76,14 @@ export default async function v2Routes(app: FastifyInstance, opts: V2RoutesOptio
     },
   );
 
-  const metadataSchema = {
+  // Each route declares the path parameters its path has (a `version` on /v2/models/{name} made the document invalid).
+  const versioned = versionedParams(app.modelService.current?.version ?? '1');
+  const metadataSchema = (params: object) => ({
     tags,
     summary: 'Model metadata',
-    params: nameParams,
+    params,
     response: { 200: modelMetadataResponse, '4xx': v2Error, 503: v2Error },
-  };
+  });
   const metadata = async (request: { params: ModelParams }) => {
     const model = resolve(request.params.name, request.params.version);
     return {
@@ -83,34 +97,34 @@ export default async function v2Routes(app: FastifyInstance, opts: V2RoutesOptio
       ],
     };
   };
-  app.get<{ Params: ModelParams }>('/v2/models/:name', { schema: metadataSchema }, metadata);
-  app.get<{ Params: ModelParams }>('/v2/models/:name/versions/:version', { schema: metadataSchema }, metadata);
+  app.get<{ Params: ModelParams }>('/v2/models/:name', { schema: metadataSchema(modelParams) }, metadata);
+  app.get<{ Params: ModelParams }>('/v2/models/:name/versions/:version', { schema: metadataSchema(versioned) }, metadata);
 
-  const readySchema = {
+  const readySchema = (params: object) => ({
     tags,
     summary: 'Model ready',
-    params: nameParams,
+    params,
     response: {
       '2xx': { type: 'object', properties: { name: { type: 'string' }, ready: { type: 'boolean' } } },
       '4xx': v2Error,
       503: v2Error,
     },
-  };
+  });
   const modelReady = async (request: { params: ModelParams }) => {
     resolve(request.params.name, request.params.version);
     return { name: V2_MODEL_NAME, ready: true };
   };
-  app.get<{ Params: ModelParams }>('/v2/models/:name/ready', { schema: readySchema }, modelReady);
-  app.get<{ Params: ModelParams }>('/v2/models/:name/versions/:version/ready', { schema: readySchema }, modelReady);
+  app.get<{ Params: ModelParams }>('/v2/models/:name/ready', { schema: readySchema(modelParams) }, modelReady);
+  app.get<{ Params: ModelParams }>('/v2/models/:name/versions/:version/ready', { schema: readySchema(versioned) }, modelReady);
 
-  const inferSchema = {
+  const inferSchema = (params: object) => ({
     tags,
     summary: inferSummary,
-    security: API_KEY_SECURITY,
-    params: nameParams,
+    ...(opts.secured && { security: API_KEY_SECURITY }),
+    params,
     body: inferRequestSchema,
     response: { '4xx': v2Error, 503: v2Error },
-  };
+  });
   const infer = async (request: { params: ModelParams; body: InferRequest }) => {
     const model = resolve(request.params.name, request.params.version);
     const body = request.body;
@@ -124,7 +138,11 @@ export default async function v2Routes(app: FastifyInstance, opts: V2RoutesOptio
       outputs: outputTensors(run, requested),
     };
   };
-  const inferOptions = { onRequest: [app.jsonApiHeaders, app.requireApiKey], helmet: false as const, schema: inferSchema };
-  app.post<{ Params: ModelParams; Body: InferRequest }>('/v2/models/:name/infer', inferOptions, infer);
-  app.post<{ Params: ModelParams; Body: InferRequest }>('/v2/models/:name/versions/:version/infer', inferOptions, infer);
+  const inferOptions = (params: object) => ({
+    onRequest: [app.jsonApiHeaders, app.requireApiKey],
+    helmet: false as const,
+    schema: inferSchema(params),
+  });
+  app.post<{ Params: ModelParams; Body: InferRequest }>('/v2/models/:name/infer', inferOptions(modelParams), infer);
+  app.post<{ Params: ModelParams; Body: InferRequest }>('/v2/models/:name/versions/:version/infer', inferOptions(versioned), infer);
 }

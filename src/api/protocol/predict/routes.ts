@@ -12,6 +12,8 @@ export interface PredictRoutesOptions {
   logPatientData: boolean;
   maxBatchSize: number;
   maxErrorDetails: number;
+  /** Whether /predict needs an API key (declared as `security` in the OpenAPI document only then). */
+  secured: boolean;
 }
 
 export default async function predictRoutes(app: FastifyInstance, opts: PredictRoutesOptions) {
@@ -33,7 +35,7 @@ export default async function predictRoutes(app: FastifyInstance, opts: PredictR
           'Body: one patient object, or `{ "instances": [patient, ...] }` (1 to MAX_BATCH_SIZE). Optional features may be omitted or null ' +
           '(the model imputes them). Risk bands on P(disease): low < 0.2 <= moderate < threshold <= high (the decision threshold of the served model, GET /model). `?explain=true` adds per-feature ' +
           'contributions in log-odds (exact for logistic regression: logit = baselineLogit + sum of contributions; occlusion for the random forest).',
-        security: API_KEY_SECURITY,
+        ...(opts.secured && { security: API_KEY_SECURITY }),
         querystring: {
           type: 'object',
           properties: { explain: { type: 'string', enum: ['true', 'false', '1', '0'], description: 'Add per-feature contributions.' } },
