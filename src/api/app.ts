@@ -14,6 +14,7 @@ import { DirectorySource, type ModelSource } from './model/source.js';
 import { ModelUpdater, type UpdateResult } from './model/updater.js';
 import auth from './plugins/auth.js';
 import errorHandler, { frameworkErrors } from './plugins/error-handler.js';
+import memoryReclaim from './plugins/memory-reclaim.js';
 import methodNotAllowed from './plugins/method-not-allowed.js';
 import jsonParser from './plugins/json-parser.js';
 import metrics from './plugins/metrics.js';
@@ -145,6 +146,7 @@ export async function buildApp(config: ApiConfig, options: BuildOptions = {}): P
   await app.register(errorHandler, { bodyLimit: config.bodyLimitBytes });
   await app.register(jsonParser, { maxDepth: config.jsonMaxDepth });
   await app.register(metrics, { driftSnapshot: () => drift.snapshot() });
+  await app.register(memoryReclaim);
   app.metrics.setModel(model.version, model.card.selectedModel);
   app.decorate('dataPlane', new DataPlane(modelService, app.metrics, drift));
   await app.register(auth, { apiKeys: config.apiKeys });
@@ -187,7 +189,7 @@ export async function buildApp(config: ApiConfig, options: BuildOptions = {}): P
     jsonMaxDepth: config.jsonMaxDepth,
     secured: config.apiKeys.length > 0,
   };
-  await app.register(predictRoutes, { logPatientData: config.logPatientData, ...limits });
+  await app.register(predictRoutes, { logPatientData: config.logPatientData, maxExplainRows: config.maxExplainRows, ...limits });
   await app.register(v2Routes, { ...limits, serverVersion: version });
   await app.register(driftRoutes, { getMonitor: () => drift.monitor });
   await app.register(uiRoutes);

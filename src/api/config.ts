@@ -74,8 +74,11 @@ export const API_ENV = Type.Object(
         'API keys; when set, `POST /predict` and V2 `infer` need one as `Authorization: Bearer <key>` or `x-api-key` ' +
         '(constant-time compare); health, ready, metrics and docs stay open. None: no authentication',
     }),
-    MAX_BATCH_SIZE: integer(1, 100_000, 1000, 'most rows in one request (`/predict` and V2 `infer`)'),
-    BODY_LIMIT_BYTES: integer(1024, 104_857_600, 1_048_576, 'largest request body in bytes (413 beyond)'),
+    // Upper bounds keep one request's synchronous work (parsing the body, validating and explaining its rows) short
+    // enough that probes and other requests are answered meanwhile (README, Reliability).
+    MAX_BATCH_SIZE: integer(1, 10_000, 1000, 'most rows in one request (`/predict` and V2 `infer`)'),
+    BODY_LIMIT_BYTES: integer(1024, 8_388_608, 1_048_576, 'largest request body in bytes (413 beyond)'),
+    MAX_EXPLAIN_ROWS: integer(1, 10_000, 1000, 'most rows one `?explain=true` request may explain (400 beyond)'),
     MAX_ERROR_DETAILS: integer(1, 10_000, 100, 'most error details listed in one 400 answer; the rest are counted (`omittedDetails`)'),
     JSON_MAX_DEPTH: integer(4, 1000, 32, 'most nesting levels of a JSON body (400 beyond)'),
     HEADERS_TIMEOUT_MS: integer(100, 600_000, 10_000, "most time to receive a request's headers (408 and close)"),
@@ -153,6 +156,8 @@ function toApiConfig(env: ApiEnv) {
     apiKeys: env.API_KEYS,
     maxBatchSize: env.MAX_BATCH_SIZE,
     bodyLimitBytes: env.BODY_LIMIT_BYTES,
+    /** Most rows one ?explain=true request may explain. */
+    maxExplainRows: env.MAX_EXPLAIN_ROWS,
     /** Most error details listed in one 400 answer; the rest are counted. */
     maxErrorDetails: env.MAX_ERROR_DETAILS,
     /** Most nesting levels of a JSON body. */

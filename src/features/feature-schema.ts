@@ -115,22 +115,42 @@ export interface RuleBreak {
  * features and codes), within [min, max], or one of the codes. Non-finite numbers (a JSON 1e400) fail the range.
  */
 export function valueProblem(feature: Feature, value: unknown): RuleBreak | null {
-  if (value === undefined || value === null)
-    return feature.required ? broken(feature, 'required', 'required: must be present and not null') : null;
-  const integer = feature.type === 'categorical' || feature.integer;
-  if (typeof value !== 'number') {
-    return broken(feature, 'type', `must be ${integer ? 'an integer' : 'a number'}${feature.required ? '' : ' or null'}`);
-  }
+  if (value === undefined || value === null) return feature.required ? broken(feature, 'required') : null;
+  if (typeof value !== 'number') return broken(feature, 'type');
   if (feature.type === 'numeric') {
-    if (!(value >= feature.min)) return broken(feature, 'minimum', `must be >= ${feature.min}`);
-    if (!(value <= feature.max)) return broken(feature, 'maximum', `must be <= ${feature.max}`);
-    if (integer && !Number.isInteger(value)) return broken(feature, 'integer', 'must be an integer');
+    if (!(value >= feature.min)) return broken(feature, 'minimum');
+    if (!(value <= feature.max)) return broken(feature, 'maximum');
+    if (feature.integer && !Number.isInteger(value)) return broken(feature, 'integer');
     return null;
   }
   for (const c of feature.codes) if (c.code === value) return null;
-  return broken(feature, 'code', 'must be one of the allowed values');
+  return broken(feature, 'code');
 }
 
-function broken(feature: Feature, kind: RuleKind, rule: string): RuleBreak {
-  return { kind, rule, allowed: allowedValues(feature) };
+/** The text of each rule of a feature. */
+function ruleText(feature: Feature, kind: RuleKind): string {
+  const integer = feature.type === 'categorical' || feature.integer;
+  switch (kind) {
+    case 'required':
+      return 'required: must be present and not null';
+    case 'type':
+      return `must be ${integer ? 'an integer' : 'a number'}${feature.required ? '' : ' or null'}`;
+    case 'minimum':
+      return `must be >= ${(feature as NumericFeature).min}`;
+    case 'maximum':
+      return `must be <= ${(feature as NumericFeature).max}`;
+    case 'integer':
+      return 'must be an integer';
+    case 'code':
+      return 'must be one of the allowed values';
+  }
+}
+
+/** A feature's rule breaks never change: built once each, so refusing many values allocates nothing. */
+const brokenCache = new WeakMap<Feature, Partial<Record<RuleKind, RuleBreak>>>();
+
+function broken(feature: Feature, kind: RuleKind): RuleBreak {
+  let byKind = brokenCache.get(feature);
+  if (!byKind) brokenCache.set(feature, (byKind = {}));
+  return (byKind[kind] ??= Object.freeze({ kind, rule: ruleText(feature, kind), allowed: allowedValues(feature) }));
 }

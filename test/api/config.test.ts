@@ -98,7 +98,7 @@ describe('API configuration from API_ENV', () => {
     ).toEqual([
       "PORT: must be an integer from 0 to 65535, got '70000'",
       "LOG_LEVEL: must be one of fatal, error, warn, info, debug, trace, silent, got 'loud'",
-      "MAX_BATCH_SIZE: must be an integer from 1 to 100000, got 'lots'",
+      "MAX_BATCH_SIZE: must be an integer from 1 to 10000, got 'lots'",
       "RATE_LIMIT_MAX: must be an integer from 1 to 1000000, got '0'",
       "LOG_PATIENT_DATA: must be true or false, got 'maybe'",
     ]);

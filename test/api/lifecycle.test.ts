@@ -158,7 +158,7 @@ describe('start-up configuration', () => {
     });
     expect(result.code).toBe(2);
     expect(result.stderr).toContain("PORT: must be an integer from 0 to 65535, got '70000'");
-    expect(result.stderr).toContain("MAX_BATCH_SIZE: must be an integer from 1 to 100000, got 'lots'");
+    expect(result.stderr).toContain("MAX_BATCH_SIZE: must be an integer from 1 to 10000, got 'lots'");
     expect(result.stderr).toContain("LOG_LEVEL: must be one of fatal, error, warn, info, debug, trace, silent, got 'loud'");
     expect(result.stderr).toContain('API_KEYS: every key must be at least 16 characters');
   });

@@ -91,7 +91,7 @@ describe.runIf(haveHelm)("the chart's API environment against the API's schema (
     const env = containerEnv(helmTemplate('hd', 'x', [devValues], ['--set', 'config.LOG_LEVL=debug', '--set', 'config.MAX_BATCH_SIZE=0']));
     expect(apiEnvProblems(env)).toEqual([
       'LOG_LEVL: not a variable of the API (API_ENV in src/api/config.ts)',
-      "MAX_BATCH_SIZE: must be an integer from 1 to 100000, got '0'",
+      "MAX_BATCH_SIZE: must be an integer from 1 to 10000, got '0'",
     ]);
     // The cross-variable rule is the API's too: a delay as long as the grace period is refused.
     const delayed = containerEnv(helmTemplate('hd', 'x', [devValues], ['--set', 'shutdown.delayMs=20000']));

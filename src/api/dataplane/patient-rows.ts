@@ -9,6 +9,9 @@ import { FEATURE_COUNT } from '../model/service.js';
 import { UNKNOWN_FIELD, type Refusals } from './refusals.js';
 
 const FEATURE_SET = new Set(FEATURE_NAMES);
+
+/** Rows validated per event-loop turn in large requests, so other requests and probes are answered meanwhile. */
+export const ROWS_PER_TURN = 1000;
 const FEATURE_LIST = `one of ${FEATURE_NAMES.join(', ')}`;
 
 /**

@@ -13,15 +13,36 @@ export type ScanProblem =
   | { kind: 'duplicate'; path: string; key: string }
   | { kind: 'forbidden'; path: string; key: string };
 
+/**
+ * One open object or array. Frames are reused by depth (a body of 10,000 small objects allocates a handful of
+ * frames, not 10,000), and keys are kept in a short list, which beats a Set for the few keys of most objects.
+ */
 interface Frame {
   object: boolean;
   /** Keys seen so far (objects only). */
-  keys: Set<string> | null;
+  keys: string[];
+  /** The same keys in a Set once the object has many of them. */
+  keySet: Set<string> | null;
   /** Current key (objects) or element index (arrays), for paths. */
   key: string | null;
   index: number;
   /** The key this object is the value of, in its parent object (for constructor.prototype). */
   parentKey: string | null;
+}
+
+const MANY_KEYS = 32;
+
+/** Remember `key` in `frame`; false when it was already there. */
+function addKey(frame: Frame, key: string): boolean {
+  if (frame.keySet) {
+    if (frame.keySet.has(key)) return false;
+    frame.keySet.add(key);
+    return true;
+  }
+  if (frame.keys.includes(key)) return false;
+  frame.keys.push(key);
+  if (frame.keys.length > MANY_KEYS) frame.keySet = new Set(frame.keys);
+  return true;
 }
 
 const QUOTE = 0x22;
@@ -57,11 +78,11 @@ function decodeKey(text: string, start: number, end: number): string | null {
   }
 }
 
-/** 'instances[3].age'-style path of the innermost object's current position, plus `key`. */
-function pathOf(stack: readonly Frame[], key?: string): string {
+/** 'instances[3].age'-style path of the innermost open container (frames[0 .. depth - 1]), plus `key`. */
+function pathOf(frames: readonly Frame[], depth: number, key?: string): string {
   let path = '';
-  for (let d = 0; d < stack.length - 1; d++) {
-    const frame = stack[d]!;
+  for (let d = 0; d < depth - 1; d++) {
+    const frame = frames[d]!;
     path += frame.object ? `${path === '' ? '' : '.'}${frame.key ?? ''}` : `[${frame.index}]`;
   }
   if (key !== undefined) path += `${path === '' ? '' : '.'}${key}`;
@@ -69,7 +90,9 @@ function pathOf(stack: readonly Frame[], key?: string): string {
 }
 
 export function scanJson(text: string, maxDepth: number): ScanProblem | null {
-  const stack: Frame[] = [];
+  const frames: Frame[] = [];
+  /** Open frames are frames[0 .. depth - 1]. */
+  let depth = 0;
   let expectKey = false;
   const n = text.length;
   let i = 0;
@@ -78,16 +101,15 @@ export function scanJson(text: string, maxDepth: number): ScanProblem | null {
     if (c === QUOTE) {
       const end = stringEnd(text, i);
       if (end < 0) return null;
-      const top = stack[stack.length - 1];
+      const top = depth > 0 ? frames[depth - 1]! : undefined;
       if (expectKey && top?.object) {
         const key = decodeKey(text, i, end);
         if (key === null) return null;
-        if (key === '__proto__') return { kind: 'forbidden', path: pathOf(stack, key), key };
+        if (key === '__proto__') return { kind: 'forbidden', path: pathOf(frames, depth, key), key };
         if (key === 'prototype' && top.parentKey === 'constructor') {
-          return { kind: 'forbidden', path: pathOf(stack, key), key: 'constructor.prototype' };
+          return { kind: 'forbidden', path: pathOf(frames, depth, key), key: 'constructor.prototype' };
         }
-        if (top.keys!.has(key)) return { kind: 'duplicate', path: pathOf(stack, key), key };
-        top.keys!.add(key);
+        if (!addKey(top, key)) return { kind: 'duplicate', path: pathOf(frames, depth, key), key };
         top.key = key;
         expectKey = false;
       }
@@ -95,16 +117,23 @@ export function scanJson(text: string, maxDepth: number): ScanProblem | null {
       continue;
     }
     if (c === OPEN_OBJECT || c === OPEN_ARRAY) {
-      const parent = stack[stack.length - 1];
+      const parent = depth > 0 ? frames[depth - 1]! : undefined;
       const object = c === OPEN_OBJECT;
-      stack.push({ object, keys: object ? new Set() : null, key: null, index: 0, parentKey: parent?.object ? parent.key : null });
-      if (stack.length > maxDepth) return { kind: 'depth', path: pathOf(stack), maxDepth };
+      const frame = (frames[depth] ??= { object, keys: [], keySet: null, key: null, index: 0, parentKey: null });
+      frame.object = object;
+      frame.keys.length = 0;
+      frame.keySet = null;
+      frame.key = null;
+      frame.index = 0;
+      frame.parentKey = parent?.object ? parent.key : null;
+      depth++;
+      if (depth > maxDepth) return { kind: 'depth', path: pathOf(frames, depth), maxDepth };
       expectKey = object;
     } else if (c === CLOSE_OBJECT || c === CLOSE_ARRAY) {
-      stack.pop();
+      if (depth > 0) depth--;
       expectKey = false;
     } else if (c === COMMA) {
-      const top = stack[stack.length - 1];
+      const top = depth > 0 ? frames[depth - 1]! : undefined;
       if (top?.object) expectKey = true;
       else if (top) top.index++;
     } else if (c === COLON) {

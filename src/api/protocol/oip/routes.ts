@@ -129,7 +129,7 @@ export default async function v2Routes(app: FastifyInstance, opts: V2RoutesOptio
     const model = resolve(request.params.name, request.params.version);
     const body = request.body;
     const requested = requestedOutputs(body.outputs);
-    const rows = rowsFromInputs(body.inputs, opts.maxBatchSize, opts.maxErrorDetails);
+    const rows = await rowsFromInputs(body.inputs, opts.maxBatchSize, opts.maxErrorDetails);
     const run = await app.dataPlane.predict(rows, model);
     return {
       model_name: V2_MODEL_NAME,

@@ -5,7 +5,8 @@
  */
 import { FEATURE_NAMES } from '../../../features/feature-schema.js';
 import { ONNX_INPUT, ONNX_OUTPUTS } from '../../../contract/artifact-contract.js';
-import { validateRow } from '../../dataplane/patient-rows.js';
+import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
+import { ROWS_PER_TURN, validateRow } from '../../dataplane/patient-rows.js';
 import { InvalidInputError, Refusals } from '../../dataplane/refusals.js';
 import { FEATURE_COUNT, type BatchPrediction } from '../../model/service.js';
 import { V2Error } from './errors.js';
@@ -72,7 +73,7 @@ export function flattenTensor(data: TensorData, shape: readonly number[]): { val
  * input is a V2Error naming the problem; values that break a feature's rules are an InvalidInputError with the same
  * details /predict gives, fields named where the client put them (`inputs[0].data[3][4] (chol)`).
  */
-export function rowsFromInputs(inputs: readonly InferInput[], maxBatchSize: number, maxDetails: number): number[][] {
+export async function rowsFromInputs(inputs: readonly InferInput[], maxBatchSize: number, maxDetails: number): Promise<number[][]> {
   if (inputs.length !== 1) throw new V2Error(400, `expected exactly 1 input tensor named '${INPUT_NAME}', got ${inputs.length}`);
   const input = inputs[0]!;
   if (input.name !== INPUT_NAME) throw new V2Error(400, `unknown input '${input.name}'; the model's input is '${INPUT_NAME}'`);
@@ -88,6 +89,7 @@ export function rowsFromInputs(inputs: readonly InferInput[], maxBatchSize: numb
   const refusals = new Refusals(maxDetails);
   const rows: number[][] = [];
   for (let i = 0; i < n; i++) {
+    if (i > 0 && i % ROWS_PER_TURN === 0) await yieldToEventLoop();
     const base = i * FEATURE_COUNT;
     const row = validateRow(
       (j) => flat.values[base + j],

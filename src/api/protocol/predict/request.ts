@@ -4,7 +4,8 @@
  * (schemas/patient.ts) describes the same rules for the docs; test/api/validation-agreement.test.ts checks that this
  * reader accepts exactly what that schema accepts.
  */
-import { rowFromRecord } from '../../dataplane/patient-rows.js';
+import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
+import { ROWS_PER_TURN, rowFromRecord } from '../../dataplane/patient-rows.js';
 import { InvalidInputError, NOT_A_PATIENT, Refusals } from '../../dataplane/refusals.js';
 
 export interface PredictInput {
@@ -22,8 +23,11 @@ const EXPLAIN_VALUES = ['true', 'false', '1', '0'] as const;
 
 const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
 
-/** The validated rows of a /predict body; throws InvalidInputError naming every problem (up to `maxDetails`). */
-export function readPredictBody(body: unknown, maxBatchSize: number, maxDetails: number): PredictInput {
+/**
+ * The validated rows of a /predict body; rejects with InvalidInputError naming every problem (up to `maxDetails`).
+ * Asynchronous: a large batch is read ROWS_PER_TURN rows per event-loop turn.
+ */
+export async function readPredictBody(body: unknown, maxBatchSize: number, maxDetails: number): Promise<PredictInput> {
   const refusals = new Refusals(maxDetails);
   const refuse = (): never => {
     throw new InvalidInputError('body', refusals);
@@ -50,20 +54,23 @@ export function readPredictBody(body: unknown, maxBatchSize: number, maxDetails:
   if (refusals.any) return refuse();
 
   const rows: number[][] = [];
-  (instances as unknown[]).forEach((patient, i) => {
+  const patients = instances as unknown[];
+  for (let i = 0; i < patients.length; i++) {
+    if (i > 0 && i % ROWS_PER_TURN === 0) await yieldToEventLoop();
+    const patient = patients[i];
     if (!isObject(patient)) {
       refusals.addToRow(NOT_A_PATIENT, 'type', () => ({ field: `instances[${i}]`, rule: 'must be object' }));
       refusals.endRow();
-      return;
+      continue;
     }
     const row = rowFromRecord(patient, `instances[${i}]`, refusals);
     if (row) rows.push(row);
-  });
+  }
   return refusals.any ? refuse() : { rows, batch: true };
 }
 
 /** `?explain=true|1` (or false|0); anything else is refused like a body problem. Other parameters are ignored. */
-export function readPredictQuery(query: unknown, maxDetails: number): PredictQuery {
+export function readPredictQuery(query: unknown, maxDetails: number): PredictQuery | InvalidInputError {
   const explain = isObject(query) ? query.explain : undefined;
   if (explain === undefined) return { explain: false };
   if (typeof explain === 'string' && (EXPLAIN_VALUES as readonly string[]).includes(explain)) {
@@ -71,5 +78,5 @@ export function readPredictQuery(query: unknown, maxDetails: number): PredictQue
   }
   const refusals = new Refusals(maxDetails);
   refusals.add(() => ({ field: 'explain', rule: 'must be one of the allowed values', allowed: EXPLAIN_VALUES.join(', ') }));
-  throw new InvalidInputError('querystring', refusals);
+  return new InvalidInputError('querystring', refusals);
 }

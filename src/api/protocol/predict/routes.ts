@@ -1,40 +1,70 @@
 /**
  * POST /predict: the project's own REST protocol (JSON patient objects). Reading the request is request.ts; the
- * work is the data plane's; this module only wires the route and shapes the answer.
+ * work is the data plane's; this module wires the route and writes the answer.
  */
+import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import type { FastifyInstance } from 'fastify';
-import { API_KEY_SECURITY } from '../../plugins/auth.js';
+import { InvalidInputError, Refusals } from '../../dataplane/refusals.js';
+import type { Explanation } from '../../model/contributions.js';
 import { riskBand } from '../../model/risk.js';
+import { API_KEY_SECURITY } from '../../plugins/auth.js';
 import { batchPredictionResponse, singlePredictionResponse } from '../../schemas/patient.js';
-import { readPredictBody, readPredictQuery, type PredictInput, type PredictQuery } from './request.js';
+import { readPredictBody, readPredictQuery, type PredictQuery } from './request.js';
 
 export interface PredictRoutesOptions {
   logPatientData: boolean;
   maxBatchSize: number;
   maxErrorDetails: number;
+  maxExplainRows: number;
   /** Whether /predict needs an API key (declared as `security` in the OpenAPI document only then). */
   secured: boolean;
 }
 
+/**
+ * Rows explained and written per event-loop turn: a large explained batch is produced piece by piece, so probes and
+ * other requests are answered in between, and each piece's objects die young (no heap growth with the batch size).
+ */
+export const EXPLAIN_CHUNK_ROWS = 250;
+
+function prediction(label: number, probability: number, threshold: number, explanation: Explanation | undefined) {
+  return {
+    label,
+    probability,
+    riskBand: riskBand(probability, threshold),
+    ...(explanation && {
+      explanation: explanation.method,
+      logit: explanation.logit,
+      ...(explanation.baselineLogit !== undefined && { baselineLogit: explanation.baselineLogit }),
+      contributions: explanation.contributions,
+    }),
+  };
+}
+
 export default async function predictRoutes(app: FastifyInstance, opts: PredictRoutesOptions) {
-  app.post<{ Body: PredictInput; Querystring: PredictQuery }>(
+  app.post<{ Body: unknown; Querystring: PredictQuery }>(
     '/predict',
     {
       onRequest: [app.jsonApiHeaders, app.requireApiKey],
       helmet: false,
-      // The schema below is the published contract (docs, clients); requests are read by the shared validation,
-      // which gives every feature the same rule text as the Open Inference Protocol route.
+      // The schema below is the published contract (docs, clients); requests are read by the shared validation
+      // (the body in the handler, a few rows per event-loop turn), which gives every feature the same rule text as
+      // the Open Inference Protocol route.
       validatorCompiler: ({ httpPart }) =>
         httpPart === 'body'
-          ? (body: unknown) => ({ value: readPredictBody(body, opts.maxBatchSize, opts.maxErrorDetails) })
-          : (query: unknown) => ({ value: readPredictQuery(query, opts.maxErrorDetails) }),
+          ? () => true
+          : (query: unknown) => {
+              const read = readPredictQuery(query, opts.maxErrorDetails);
+              return read instanceof InvalidInputError ? { error: read } : { value: read };
+            },
       schema: {
         tags: ['prediction'],
         summary: 'Predict heart disease for one patient or a batch',
         description:
           'Body: one patient object, or `{ "instances": [patient, ...] }` (1 to MAX_BATCH_SIZE). Optional features may be omitted or null ' +
-          '(the model imputes them). Risk bands on P(disease): low < 0.2 <= moderate < threshold <= high (the decision threshold of the served model, GET /model). `?explain=true` adds per-feature ' +
-          'contributions in log-odds (exact for logistic regression: logit = baselineLogit + sum of contributions; occlusion for the random forest).',
+          '(the model imputes them). Risk bands on P(disease): low < 0.2 <= moderate < threshold <= high (the decision threshold of the ' +
+          'served model, GET /model). `?explain=true` adds per-feature ' +
+          'contributions in log-odds (exact for logistic regression: logit = baselineLogit + sum of contributions; occlusion for the ' +
+          'random forest), for up to MAX_EXPLAIN_ROWS rows.',
         ...(opts.secured && { security: API_KEY_SECURITY }),
         querystring: {
           type: 'object',
@@ -50,29 +80,44 @@ export default async function predictRoutes(app: FastifyInstance, opts: PredictR
         },
       },
     },
-    async (request) => {
-      const { rows, batch } = request.body;
+    async (request, reply) => {
+      const { rows, batch } = await readPredictBody(request.body, opts.maxBatchSize, opts.maxErrorDetails);
+      if (request.query.explain && rows.length > opts.maxExplainRows) {
+        const refusals = new Refusals(1);
+        refusals.add(() => ({
+          field: 'explain',
+          rule: `can explain at most ${opts.maxExplainRows} rows per request (MAX_EXPLAIN_ROWS); send smaller batches`,
+        }));
+        throw new InvalidInputError('querystring', refusals);
+      }
       if (opts.logPatientData) request.log.debug({ rows }, 'patient rows (LOG_PATIENT_DATA=true)');
 
       const run = await app.dataPlane.predict(rows);
-      const explanations = request.query.explain ? await app.dataPlane.explain(run.model, rows, run.probabilities) : null;
+      if (!request.query.explain) {
+        const predictions = rows.map((_, i) => prediction(run.labels[i]!, run.probabilities[i]!, run.model.card.threshold, undefined));
+        return batch ? { modelVersion: run.model.version, predictions } : { ...predictions[0]!, modelVersion: run.model.version };
+      }
 
-      const predictions = rows.map((_, i) => {
-        const probability = run.probabilities[i]!;
-        const explanation = explanations?.[i];
-        return {
-          label: run.labels[i]!,
-          probability,
-          riskBand: riskBand(probability, run.model.card.threshold),
-          ...(explanation && {
-            explanation: explanation.method,
-            logit: explanation.logit,
-            ...(explanation.baselineLogit !== undefined && { baselineLogit: explanation.baselineLogit }),
-            contributions: explanation.contributions,
-          }),
-        };
-      });
-      return batch ? { modelVersion: run.model.version, predictions } : { ...predictions[0]!, modelVersion: run.model.version };
+      // Explained answers are written here, piece by piece (JSON.stringify per chunk), instead of by the route's
+      // response serializer: cost linear in rows, and the event loop is released between pieces.
+      const pieces: string[] = [];
+      for (let from = 0; from < rows.length; from += EXPLAIN_CHUNK_ROWS) {
+        if (from > 0) await yieldToEventLoop();
+        const chunk = rows.slice(from, from + EXPLAIN_CHUNK_ROWS);
+        const explanations = await app.dataPlane.explain(run.model, chunk, run.probabilities.slice(from, from + chunk.length));
+        pieces.push(
+          chunk
+            .map((_, k) =>
+              JSON.stringify(prediction(run.labels[from + k]!, run.probabilities[from + k]!, run.model.card.threshold, explanations[k])),
+            )
+            .join(','),
+        );
+      }
+      const version = JSON.stringify(run.model.version);
+      reply.type('application/json; charset=utf-8');
+      return batch
+        ? `{"modelVersion":${version},"predictions":[${pieces.join(',')}]}`
+        : `${pieces[0]!.slice(0, -1)},"modelVersion":${version}}`;
     },
   );
 }
