@@ -26,6 +26,8 @@ import metricsRoutes from './routes/metrics.js';
 import modelRoutes from './routes/model.js';
 import uiRoutes from './routes/ui.js';
 import { DataPlane } from './dataplane/dataplane.js';
+import { RefusalMonitor } from './dataplane/refusal-monitor.js';
+import { InvalidInputError } from './dataplane/refusals.js';
 import v2Routes from './protocol/oip/routes.js';
 import predictRoutes from './protocol/predict/routes.js';
 import { batchSchema, errorSchema, patientSchema, predictionSchema } from './schemas/patient.js';
@@ -145,10 +147,15 @@ export async function buildApp(config: ApiConfig, options: BuildOptions = {}): P
   await app.register(methodNotAllowed);
   await app.register(errorHandler, { bodyLimit: config.bodyLimitBytes });
   await app.register(jsonParser, { maxDepth: config.jsonMaxDepth });
-  await app.register(metrics, { driftSnapshot: () => drift.snapshot() });
+  const refusalMonitor = new RefusalMonitor(config.driftWindowSize);
+  await app.register(metrics, { driftSnapshot: () => drift.snapshot(), refusedShare: () => refusalMonitor.status().refusedShare });
   await app.register(memoryReclaim);
   app.metrics.setModel(model.version, model.card.selectedModel);
-  app.decorate('dataPlane', new DataPlane(modelService, app.metrics, drift));
+  app.decorate('dataPlane', new DataPlane(modelService, app.metrics, drift, refusalMonitor));
+  // Refused input is monitored whichever route refused it (the error handlers only shape the answer).
+  app.addHook('onError', async (_request, _reply, error) => {
+    if (error instanceof InvalidInputError) app.dataPlane.refused(error.refusals);
+  });
   await app.register(auth, { apiKeys: config.apiKeys });
   await app.register(security, config);
 
@@ -191,7 +198,7 @@ export async function buildApp(config: ApiConfig, options: BuildOptions = {}): P
   };
   await app.register(predictRoutes, { logPatientData: config.logPatientData, maxExplainRows: config.maxExplainRows, ...limits });
   await app.register(v2Routes, { ...limits, serverVersion: version });
-  await app.register(driftRoutes, { getMonitor: () => drift.monitor });
+  await app.register(driftRoutes, { getMonitor: () => drift.monitor, refusals: () => refusalMonitor.status() });
   await app.register(uiRoutes);
   return app;
 }

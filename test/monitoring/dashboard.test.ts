@@ -21,6 +21,8 @@ const CONTRACT = [
   'hd_drift_ks',
   'hd_drift_status',
   'hd_model_reloads_total',
+  'hd_refused_rows_total',
+  'hd_refusals_total',
 ];
 
 describe('Grafana dashboard heart-disease-api', () => {
@@ -52,6 +54,9 @@ describe('Grafana dashboard heart-disease-api', () => {
     expect(has(/by \(feature\) \(hd_drift_ks/)).toBe(true);
     expect(has(/kube_deployment_status_replicas_available/)).toBe(true);
     expect(has(/count\(up\{/)).toBe(true);
+    // Refused input by field and rule (issue 11): traffic the drift panels cannot see.
+    expect(has(/sum by \(field, rule\) \(rate\(hd_refusals_total/)).toBe(true);
+    expect(has(/hd_refused_rows_total.*hd_predictions_total/)).toBe(true);
   });
 
   it('queries only metrics the API exports (or up, kube-state-metrics)', () => {

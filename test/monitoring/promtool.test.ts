@@ -75,6 +75,8 @@ describe.runIf(havePromtool)('Prometheus config and alert rules (real promtool)'
     expect(exprOf('HeartDiseaseApiDataDrift')).toMatch(/hd_drift_status\) == 2/);
     expect(exprOf('HeartDiseaseApiDown')).toContain('up{job="heart-disease-api"}');
     expect(exprOf('HeartDiseaseApiModelReloadFailures')).toContain('hd_model_reloads_total{result="failure"}');
+    // Issue 11: a surge of refused rows (refused traffic never reaches the drift window).
+    expect(exprOf('HeartDiseaseApiRefusalSurge')).toContain('hd:refused_rows_share:rate10m > 0.5');
     for (const alert of alerts) {
       expect(alert.labels?.severity, alert.alert).toMatch(/^(critical|warning)$/);
       expect(alert.annotations?.summary, alert.alert).toBeTruthy();

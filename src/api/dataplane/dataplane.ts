@@ -9,12 +9,15 @@ import type { DriftHolder } from '../drift.js';
 import { linearContributions, occlusionContributions, occlusionRows, type Explanation } from '../model/contributions.js';
 import { toInputTensor, type BatchPrediction, type LoadedModel, type ModelService } from '../model/service.js';
 import type { ApiMetrics } from '../plugins/metrics.js';
+import type { RefusalMonitor } from './refusal-monitor.js';
+import type { Refusals } from './refusals.js';
 
 export class DataPlane {
   constructor(
     private readonly models: ModelService,
     private readonly metrics: ApiMetrics,
     private readonly drift: DriftHolder,
+    readonly refusalMonitor: RefusalMonitor,
   ) {}
 
   /** Predict validated rows (schema order, NaN = missing) with the current model; counted in metrics and drift. */
@@ -22,7 +25,15 @@ export class DataPlane {
     const run = await this.models.predict(rows, model);
     this.metrics.recordPredictions(run.labels, run.probabilities);
     this.drift.observe(rows);
+    this.refusalMonitor.accepted(rows.length);
     return run;
+  }
+
+  /** Rows refused by input validation, whatever the protocol: counted by field and rule, and in the recent window. */
+  refused(refusals: Refusals): void {
+    if (refusals.refusedRows === 0) return;
+    this.metrics.recordRefusals(refusals.refusedRows, refusals.counts());
+    this.refusalMonitor.refused(refusals.refusedRowKeys);
   }
 
   /** Explanations of `rows`, against the model that predicted them (`probabilities` from that run). */

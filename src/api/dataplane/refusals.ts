@@ -32,6 +32,9 @@ export class Refusals {
   refusedRows = 0;
   /** Refused rows per `${field}\u0000${rule}` (a row counts once per field and rule it breaks). */
   readonly byFieldRule = new Map<string, number>();
+  /** Each refused row's `${field}\u0000${rule}` keys, in order (identical lists shared: one pointer per row). */
+  readonly refusedRowKeys: (readonly string[])[] = [];
+  private readonly interned = new Map<string, readonly string[]>();
   private rowKeys: string[] = [];
 
   constructor(readonly maxDetails: number = DEFAULT_MAX_DETAILS) {}
@@ -66,17 +69,24 @@ export class Refusals {
     if (this.rowKeys.length === 0) return false;
     this.refusedRows++;
     for (const key of this.rowKeys) this.byFieldRule.set(key, (this.byFieldRule.get(key) ?? 0) + 1);
+    const joined = this.rowKeys.join('\u0001');
+    let keys = this.interned.get(joined);
+    if (!keys) this.interned.set(joined, (keys = Object.freeze(this.rowKeys)));
+    this.refusedRowKeys.push(keys);
     this.rowKeys = [];
     return true;
   }
 
   /** Refused-row counts as { field, rule, rows }. */
   counts(): { field: string; rule: RefusalRule; rows: number }[] {
-    return [...this.byFieldRule].map(([key, rows]) => {
-      const [field, rule] = key.split('\u0000') as [string, RefusalRule];
-      return { field, rule, rows };
-    });
+    return [...this.byFieldRule].map(([key, rows]) => ({ ...splitKey(key), rows }));
   }
+}
+
+/** `${field}\u0000${rule}` → its parts. */
+export function splitKey(key: string): { field: string; rule: RefusalRule } {
+  const [field, rule] = key.split('\u0000') as [string, RefusalRule];
+  return { field, rule };
 }
 
 /** One line for a message: the first few details, then how many more (shown or omitted). */

@@ -16,6 +16,8 @@ export interface ApiMetrics {
   setModel(version: string, model: string): void;
   recordReload(result: 'success' | 'failure'): void;
   recordSourceFailure(reason: SourceFailureReason): void;
+  /** Rows refused by input validation, in all and per field and rule. */
+  recordRefusals(refusedRows: number, byFieldRule: readonly { field: string; rule: string; rows: number }[]): void;
 }
 
 declare module 'fastify' {
@@ -30,7 +32,7 @@ declare module 'fastify' {
  * cardinality stays bounded; unmatched URLs count under route="unmatched".
  */
 export default fp(
-  async function metrics(app: FastifyInstance, opts: { driftSnapshot: () => DriftSnapshot | null }) {
+  async function metrics(app: FastifyInstance, opts: { driftSnapshot: () => DriftSnapshot | null; refusedShare: () => number }) {
     const registry = new Registry();
     collectDefaultMetrics({ register: registry });
 
@@ -79,6 +81,26 @@ export default fp(
       registers: [registry],
     });
     for (const reason of SOURCE_FAILURE_REASONS) sourceFailures.inc({ reason }, 0);
+    const refusedRows = new Counter({
+      name: 'hd_refused_rows_total',
+      help: 'Rows refused by input validation (each would have been one prediction)',
+      registers: [registry],
+    });
+    const refusals = new Counter({
+      name: 'hd_refusals_total',
+      help: 'Refused rows by field and rule (a row counts once per field and rule it breaks; field "(unknown)" = a key that is no feature)',
+      labelNames: ['field', 'rule'] as const,
+      registers: [registry],
+    });
+    new Gauge({
+      name: 'hd_refused_share',
+      help: 'Share of the most recent rows (DRIFT_WINDOW_SIZE) that were refused',
+      registers: [registry],
+      collect() {
+        this.set(opts.refusedShare());
+      },
+    });
+    refusedRows.inc(0);
     reloads.inc({ result: 'success' }, 0);
     reloads.inc({ result: 'failure' }, 0);
     predictions.inc({ label: '0' }, 0);
@@ -144,6 +166,10 @@ export default fp(
       },
       recordSourceFailure(reason: SourceFailureReason) {
         sourceFailures.inc({ reason });
+      },
+      recordRefusals(rows, byFieldRule) {
+        if (rows > 0) refusedRows.inc(rows);
+        for (const { field, rule, rows: n } of byFieldRule) refusals.inc({ field, rule }, n);
       },
     } satisfies ApiMetrics);
   },

@@ -1,13 +1,34 @@
 import type { FastifyInstance } from 'fastify';
 import type { DriftMonitor } from '../../drift/monitor.js';
+import type { RefusalStatus } from '../dataplane/refusal-monitor.js';
 import { FEATURE_NAMES } from '../../features/feature-schema.js';
 
 export interface DriftRoutesOptions {
   /** The monitor of the model being served; a getter because a model reload replaces it. */
   getMonitor: () => DriftMonitor;
+  /** Refused traffic over the most recent rows. */
+  refusals: () => RefusalStatus;
 }
 
 const level = { type: 'string', enum: ['ok', 'warning', 'drift'] } as const;
+
+const refusalsSchema = {
+  type: 'object',
+  required: ['windowRows', 'refusedRows', 'refusedShare', 'mostlyRefused', 'byField', 'totalRefusedRows'],
+  description: 'Rows refused by input validation among the most recent DRIFT_WINDOW_SIZE rows (accepted and refused)',
+  properties: {
+    windowRows: { type: 'integer' },
+    refusedRows: { type: 'integer' },
+    refusedShare: { type: 'number' },
+    mostlyRefused: { type: 'boolean', description: 'More than half of at least minSamples recent rows were refused' },
+    byField: {
+      type: 'object',
+      description: 'Refused rows per field and rule, e.g. { "chol": { "minimum": 412 } }',
+      additionalProperties: { type: 'object', additionalProperties: { type: 'integer' } },
+    },
+    totalRefusedRows: { type: 'integer', description: 'Rows refused since the server started' },
+  },
+} as const;
 
 const featureDrift = {
   type: 'object',
@@ -28,9 +49,16 @@ const featureDrift = {
 
 const driftStatusSchema = {
   type: 'object',
-  required: ['status', 'features', 'windowSize', 'sampleCount', 'minSamples', 'insufficientData', 'thresholds'],
+  required: ['status', 'features', 'windowSize', 'sampleCount', 'minSamples', 'insufficientData', 'thresholds', 'refusals'],
   properties: {
-    status: { ...level, description: 'Worst feature status; ok while the window holds fewer than minSamples rows' },
+    status: {
+      type: 'string',
+      enum: ['ok', 'warning', 'drift', 'refused'],
+      description:
+        'refused when most recent traffic was refused (see refusals); otherwise the worst feature status, ok while the window holds ' +
+        'fewer than minSamples rows',
+    },
+    refusals: refusalsSchema,
     features: {
       type: 'object',
       required: [...FEATURE_NAMES],
@@ -69,6 +97,11 @@ export default async function driftRoutes(app: FastifyInstance, opts: DriftRoute
         response: { 200: driftStatusSchema },
       },
     },
-    async () => opts.getMonitor().status(),
+    async () => {
+      const drift = opts.getMonitor().status();
+      const refusals = opts.refusals();
+      // Refused rows never reach the drift window: without this, a source whose every row is refused reads `ok`.
+      return { ...drift, status: refusals.mostlyRefused ? 'refused' : drift.status, refusals };
+    },
   );
 }
