@@ -1,14 +1,17 @@
 /**
  * Entry point: `npm start` (node dist/api/server.js) or `npm run dev` (tsx src/api/server.ts).
  * Reads and validates the environment, serves the model, and handles signals:
- *   SIGTERM/SIGINT → /ready answers 503 at once, after SHUTDOWN_DELAY_MS the listener closes, in-flight requests
- *                    finish, exit 0; if that takes longer than SHUTDOWN_GRACE_MS, exit 1 (close-with-grace).
+ *   SIGTERM/SIGINT → /ready answers 503 at once and every answer carries Connection: close; after SHUTDOWN_DELAY_MS
+ *                    the server waits for its connections to end (answered, or idle past their keep-alive timeout),
+ *                    then closes the listener, in-flight requests finish, exit 0; if that takes longer than
+ *                    SHUTDOWN_GRACE_MS, exit 1 (close-with-grace).
  *   SIGHUP         → check the model source now: re-read MODEL_DIR, or fetch MODEL_URI's version if it moved (atomic
  *                    swap; a broken model is refused, the old one serves on). A registry alias is also polled.
  */
 import closeWithGrace from 'close-with-grace';
 import { buildApp } from './app.js';
 import { ConfigError, environmentHelp, loadConfig } from './config.js';
+import { connectionsClosed } from './drain.js';
 
 async function main(): Promise<void> {
   let config;
@@ -39,10 +42,15 @@ async function main(): Promise<void> {
       logger: { error: (message: unknown) => app.log.error({ message }, 'graceful shutdown') },
     },
     async ({ signal, err }) => {
+      const signalledAt = performance.now();
       if (err) app.log.error({ err }, 'shutting down after an error');
       app.lifecycle.draining = true;
       app.log.info({ signal, graceMs: config.shutdownGraceMs, delayMs: config.shutdownDelayMs }, 'shutting down: /ready now answers 503');
       if (config.shutdownDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, config.shutdownDelayMs));
+      // Leave the last part of the grace period for closing: in-flight requests finish there.
+      const deadline = signalledAt + config.shutdownGraceMs - Math.min(1000, config.shutdownGraceMs / 4);
+      const open = await connectionsClosed(app.server, deadline);
+      app.log.info({ openConnections: open }, open === 0 ? 'all connections ended' : 'closing the connections still open');
       await app.close();
       app.log.info('closed');
     },
