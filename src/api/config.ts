@@ -85,15 +85,22 @@ export const API_ENV = Type.Object(
     BODY_TIMEOUT_MS: integer(
       100,
       600_000,
-      30_000,
-      'most time to receive a whole request, headers and body (408 and close); HEADERS_TIMEOUT_MS is capped at it',
+      10_000,
+      'a connection on which nothing arrives for this long while its request is read (a stalled body) is closed',
     ),
-    KEEP_ALIVE_TIMEOUT_MS: integer(100, 600_000, 5000, 'idle keep-alive connections close after this (announced as `Keep-Alive: timeout`)'),
+    KEEP_ALIVE_TIMEOUT_MS: integer(
+      100,
+      600_000,
+      5000,
+      'idle keep-alive connections close after this (announced as `Keep-Alive: timeout`); behind a proxy that keeps ' +
+        'upstream connections longer (ingress-nginx: 60 s), set it above the proxy’s and SHUTDOWN_GRACE_MS above it',
+    ),
     REQUEST_TIMEOUT_MS: integer(
       100,
       600_000,
-      60_000,
-      'most time from a request arriving to its answer: 408 (and close) while its body is still arriving, else 503',
+      30_000,
+      'the whole request, headers and body, must have arrived within this, however slowly it trickles (408 and close); ' +
+        'HEADERS_TIMEOUT_MS is capped at it',
     ),
     SHUTDOWN_GRACE_MS: integer(100, 600_000, 10_000, 'after SIGTERM: most time to finish in-flight requests, else exit 1'),
     SHUTDOWN_DELAY_MS: integer(

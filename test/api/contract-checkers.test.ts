@@ -75,6 +75,7 @@ describe.runIf(available).each([
       (error: { code: number; stdout: string; stderr: string }) => ({ code: error.code, output: `${error.stdout}${error.stderr}` }),
     );
     const summary = result.output.slice(result.output.lastIndexOf('SUMMARY'));
+    console.log(`[schemathesis] ${_name}: ${/\d+ generated[^\n]*/.exec(summary)?.[0] ?? 'no summary'}`);
     expect(result.code, result.output.slice(-6000)).toBe(0);
     expect(summary).toMatch(/Tested: 15/);
     expect(summary).not.toMatch(/Failures:/);

@@ -5,7 +5,9 @@
  * (`__proto__`, `constructor.prototype`), which secure-json-parse refuses without saying where.
  *
  * Iterative, with an explicit stack bounded by the depth limit: no recursion a client can drive. Lenient on syntax:
- * broken JSON is left to the parser, which reports it.
+ * broken JSON is left to the parser, which reports it. On the hot path it allocates nothing per key: keys are
+ * compared where they stand in the text (positions), and frames are reused by depth; a key with escapes
+ * ("\u0061ge" is "age") switches its object to comparing decoded strings.
  */
 
 export type ScanProblem =
@@ -13,36 +15,21 @@ export type ScanProblem =
   | { kind: 'duplicate'; path: string; key: string }
   | { kind: 'forbidden'; path: string; key: string };
 
-/**
- * One open object or array. Frames are reused by depth (a body of 10,000 small objects allocates a handful of
- * frames, not 10,000), and keys are kept in a short list, which beats a Set for the few keys of most objects.
- */
 interface Frame {
   object: boolean;
-  /** Keys seen so far (objects only). */
-  keys: string[];
-  /** The same keys in a Set once the object has many of them. */
-  keySet: Set<string> | null;
-  /** Current key (objects) or element index (arrays), for paths. */
-  key: string | null;
+  /** Keys seen so far, as [start, end) positions of their raw text (between the quotes) and a hash of it. */
+  starts: number[];
+  ends: number[];
+  hashes: number[];
+  /** Decoded keys, once a key with escapes has been seen in this object (then every key is kept decoded). */
+  decoded: string[] | null;
+  /** Current key, for paths: raw position, or decoded text. */
+  keyStart: number;
+  keyEnd: number;
+  keyText: string | null;
   index: number;
-  /** The key this object is the value of, in its parent object (for constructor.prototype). */
-  parentKey: string | null;
-}
-
-const MANY_KEYS = 32;
-
-/** Remember `key` in `frame`; false when it was already there. */
-function addKey(frame: Frame, key: string): boolean {
-  if (frame.keySet) {
-    if (frame.keySet.has(key)) return false;
-    frame.keySet.add(key);
-    return true;
-  }
-  if (frame.keys.includes(key)) return false;
-  frame.keys.push(key);
-  if (frame.keys.length > MANY_KEYS) frame.keySet = new Set(frame.keys);
-  return true;
+  /** Whether this object is the value of a `constructor` key (for constructor.prototype). */
+  underConstructor: boolean;
 }
 
 const QUOTE = 0x22;
@@ -53,6 +40,10 @@ const OPEN_ARRAY = 0x5b;
 const CLOSE_ARRAY = 0x5d;
 const COMMA = 0x2c;
 const COLON = 0x3a;
+
+/** Characters the scan acts on; everything else (numbers, literals, white space) is skipped in a tight loop. */
+const STRUCTURAL = new Uint8Array(128);
+for (const c of [QUOTE, OPEN_OBJECT, CLOSE_OBJECT, OPEN_ARRAY, CLOSE_ARRAY, COMMA, COLON]) STRUCTURAL[c] = 1;
 
 /** Index of the quote closing the string that opens at `start`, or -1 when it is not closed. */
 function stringEnd(text: string, start: number): number {
@@ -67,26 +58,102 @@ function stringEnd(text: string, start: number): number {
   }
 }
 
-/** Decoded key text ("\u0061ge" is "age"); null when the escapes are broken (the parser will say so). */
-function decodeKey(text: string, start: number, end: number): string | null {
-  const raw = text.slice(start + 1, end);
-  if (!raw.includes('\\')) return raw;
+/** Whether text[start, end) has a backslash (an escaped key). */
+function hasEscape(text: string, start: number, end: number): boolean {
+  for (let k = start; k < end; k++) if (text.charCodeAt(k) === BACKSLASH) return true;
+  return false;
+}
+
+/** A 31-bit hash of raw text[start, end), or -1 when it has a backslash (escapes: compared decoded instead). */
+function rawHash(text: string, start: number, end: number): number {
+  let hash = end - start;
+  for (let k = start; k < end; k++) {
+    const c = text.charCodeAt(k);
+    if (c === BACKSLASH) return -1;
+    hash = (Math.imul(hash, 31) + c) & 0x7fffffff;
+  }
+  return hash;
+}
+
+/** Decoded text of the raw key text[start, end); null when its escapes are broken (the parser will say so). */
+function decode(text: string, start: number, end: number): string | null {
   try {
-    return JSON.parse(text.slice(start, end + 1)) as string;
+    return JSON.parse(text.slice(start - 1, end + 1)) as string;
   } catch {
     return null;
   }
 }
 
+/** Whether raw text[start, end) is exactly `word` (no escapes). */
+function rawEquals(text: string, start: number, end: number, word: string): boolean {
+  return end - start === word.length && text.startsWith(word, start);
+}
+
+function sameRaw(text: string, aStart: number, aEnd: number, bStart: number, bEnd: number): boolean {
+  const length = aEnd - aStart;
+  if (bEnd - bStart !== length) return false;
+  for (let k = 0; k < length; k++) if (text.charCodeAt(aStart + k) !== text.charCodeAt(bStart + k)) return false;
+  return true;
+}
+
+function keyOf(text: string, frame: Frame): string {
+  return frame.keyText ?? text.slice(frame.keyStart, frame.keyEnd);
+}
+
 /** 'instances[3].age'-style path of the innermost open container (frames[0 .. depth - 1]), plus `key`. */
-function pathOf(frames: readonly Frame[], depth: number, key?: string): string {
+function pathOf(text: string, frames: readonly Frame[], depth: number, key?: string): string {
   let path = '';
   for (let d = 0; d < depth - 1; d++) {
     const frame = frames[d]!;
-    path += frame.object ? `${path === '' ? '' : '.'}${frame.key ?? ''}` : `[${frame.index}]`;
+    path += frame.object ? `${path === '' ? '' : '.'}${keyOf(text, frame)}` : `[${frame.index}]`;
   }
   if (key !== undefined) path += `${path === '' ? '' : '.'}${key}`;
   return path === '' ? '(body)' : path;
+}
+
+/**
+ * Record the key text[start, end) in `frame`; returns the decoded key when it is a duplicate or forbidden, as a
+ * problem, else null. Returns undefined when the key's escapes are broken (stop scanning: the parser will refuse).
+ */
+function checkKey(text: string, frames: Frame[], depth: number, start: number, end: number): ScanProblem | null | undefined {
+  const frame = frames[depth - 1]!;
+  const hash = frame.decoded === null ? rawHash(text, start, end) : -1;
+  if (frame.decoded === null && hash < 0) {
+    // Switch this object to decoded keys (rare: escapes in keys).
+    const decoded: string[] = [];
+    for (let k = 0; k < frame.starts.length; k++) decoded.push(text.slice(frame.starts[k], frame.ends[k]));
+    frame.decoded = decoded;
+  }
+  if (frame.decoded !== null) {
+    const key = hasEscape(text, start, end) ? decode(text, start, end) : text.slice(start, end);
+    if (key === null) return undefined;
+    if (key === '__proto__') return { kind: 'forbidden', path: pathOf(text, frames, depth, key), key };
+    if (key === 'prototype' && frame.underConstructor) {
+      return { kind: 'forbidden', path: pathOf(text, frames, depth, key), key: 'constructor.prototype' };
+    }
+    if (frame.decoded.includes(key)) return { kind: 'duplicate', path: pathOf(text, frames, depth, key), key };
+    frame.decoded.push(key);
+    frame.keyText = key;
+    return null;
+  }
+  if (rawEquals(text, start, end, '__proto__'))
+    return { kind: 'forbidden', path: pathOf(text, frames, depth, '__proto__'), key: '__proto__' };
+  if (frame.underConstructor && rawEquals(text, start, end, 'prototype')) {
+    return { kind: 'forbidden', path: pathOf(text, frames, depth, 'prototype'), key: 'constructor.prototype' };
+  }
+  for (let k = 0; k < frame.hashes.length; k++) {
+    if (frame.hashes[k] === hash && sameRaw(text, start, end, frame.starts[k]!, frame.ends[k]!)) {
+      const key = text.slice(start, end);
+      return { kind: 'duplicate', path: pathOf(text, frames, depth, key), key };
+    }
+  }
+  frame.starts.push(start);
+  frame.ends.push(end);
+  frame.hashes.push(hash);
+  frame.keyStart = start;
+  frame.keyEnd = end;
+  frame.keyText = null;
+  return null;
 }
 
 export function scanJson(text: string, maxDepth: number): ScanProblem | null {
@@ -97,20 +164,18 @@ export function scanJson(text: string, maxDepth: number): ScanProblem | null {
   const n = text.length;
   let i = 0;
   while (i < n) {
-    const c = text.charCodeAt(i);
+    let c = text.charCodeAt(i);
+    while (c >= 128 || STRUCTURAL[c] === 0) {
+      if (++i >= n) return null;
+      c = text.charCodeAt(i);
+    }
     if (c === QUOTE) {
       const end = stringEnd(text, i);
       if (end < 0) return null;
-      const top = depth > 0 ? frames[depth - 1]! : undefined;
-      if (expectKey && top?.object) {
-        const key = decodeKey(text, i, end);
-        if (key === null) return null;
-        if (key === '__proto__') return { kind: 'forbidden', path: pathOf(frames, depth, key), key };
-        if (key === 'prototype' && top.parentKey === 'constructor') {
-          return { kind: 'forbidden', path: pathOf(frames, depth, key), key: 'constructor.prototype' };
-        }
-        if (!addKey(top, key)) return { kind: 'duplicate', path: pathOf(frames, depth, key), key };
-        top.key = key;
+      if (expectKey && depth > 0 && frames[depth - 1]!.object) {
+        const problem = checkKey(text, frames, depth, i + 1, end);
+        if (problem === undefined) return null;
+        if (problem) return problem;
         expectKey = false;
       }
       i = end + 1;
@@ -119,15 +184,31 @@ export function scanJson(text: string, maxDepth: number): ScanProblem | null {
     if (c === OPEN_OBJECT || c === OPEN_ARRAY) {
       const parent = depth > 0 ? frames[depth - 1]! : undefined;
       const object = c === OPEN_OBJECT;
-      const frame = (frames[depth] ??= { object, keys: [], keySet: null, key: null, index: 0, parentKey: null });
+      const frame = (frames[depth] ??= {
+        object,
+        starts: [],
+        ends: [],
+        hashes: [],
+        decoded: null,
+        keyStart: 0,
+        keyEnd: 0,
+        keyText: null,
+        index: 0,
+        underConstructor: false,
+      });
       frame.object = object;
-      frame.keys.length = 0;
-      frame.keySet = null;
-      frame.key = null;
+      frame.starts.length = 0;
+      frame.ends.length = 0;
+      frame.hashes.length = 0;
+      frame.decoded = null;
+      frame.keyText = null;
+      frame.keyStart = frame.keyEnd = 0;
       frame.index = 0;
-      frame.parentKey = parent?.object ? parent.key : null;
+      frame.underConstructor =
+        parent?.object === true &&
+        (parent.keyText !== null ? parent.keyText === 'constructor' : rawEquals(text, parent.keyStart, parent.keyEnd, 'constructor'));
       depth++;
-      if (depth > maxDepth) return { kind: 'depth', path: pathOf(frames, depth), maxDepth };
+      if (depth > maxDepth) return { kind: 'depth', path: pathOf(text, frames, depth), maxDepth };
       expectKey = object;
     } else if (c === CLOSE_OBJECT || c === CLOSE_ARRAY) {
       if (depth > 0) depth--;
@@ -136,8 +217,8 @@ export function scanJson(text: string, maxDepth: number): ScanProblem | null {
       const top = depth > 0 ? frames[depth - 1]! : undefined;
       if (top?.object) expectKey = true;
       else if (top) top.index++;
-    } else if (c === COLON) {
-      expectKey = false;
+    } else {
+      expectKey = false; // COLON
     }
     i++;
   }

@@ -2,7 +2,6 @@ import fp from 'fastify-plugin';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { InvalidInputError } from '../dataplane/refusals.js';
 import { STATUS_CODES } from 'node:http';
-import { HANDLER_TIMEOUT, handlerTimeoutAnswer } from '../timeouts.js';
 import { BodyParseError } from './json-parser.js';
 import { isV2Path } from './method-not-allowed.js';
 
@@ -33,11 +32,6 @@ export default fp(
         return reply.code(400).send({ error: 'Bad Request', message: error.message, details: [error.detail] });
       if (error.validation) {
         return reply.code(400).send(validationErrorBody(error.validation as ValidationIssue[], error.validationContext ?? 'body'));
-      }
-      if (error.code === HANDLER_TIMEOUT) {
-        const answer = handlerTimeoutAnswer(request.raw.complete);
-        if (answer.status === 408) reply.header('connection', 'close');
-        return reply.code(answer.status).send({ error: STATUS_CODES[answer.status], message: answer.message, details: [] });
       }
       const status = error.statusCode ?? 500;
       if (status >= 400 && status < 500) {

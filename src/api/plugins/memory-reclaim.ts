@@ -31,11 +31,14 @@ export default fp(
     const gc = fullGc();
     if (!gc) return;
     let timer: NodeJS.Timeout | undefined;
-    app.addHook('onResponse', async (request) => {
-      if (Number(request.headers['content-length'] ?? 0) < LARGE_BODY_BYTES) return;
-      clearTimeout(timer);
-      timer = setTimeout(gc, RECLAIM_AFTER_MS);
-      timer.unref();
+    // Callback-style hook: no promise per request on the hot path.
+    app.addHook('onResponse', (request, _reply, done) => {
+      if (Number(request.headers['content-length'] ?? 0) >= LARGE_BODY_BYTES) {
+        clearTimeout(timer);
+        timer = setTimeout(gc, RECLAIM_AFTER_MS);
+        timer.unref();
+      }
+      done();
     });
     app.addHook('onClose', async () => clearTimeout(timer));
   },

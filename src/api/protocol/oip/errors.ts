@@ -5,7 +5,6 @@
  */
 import type { FastifyError, FastifyInstance } from 'fastify';
 import { InvalidInputError } from '../../dataplane/refusals.js';
-import { HANDLER_TIMEOUT, handlerTimeoutAnswer } from '../../timeouts.js';
 import { validationErrorBody, type ValidationIssue } from '../../schemas/errors.js';
 
 /** A protocol-level problem (unknown model, wrong tensor) with its HTTP status. */
@@ -25,11 +24,6 @@ export function setV2ErrorHandler(app: FastifyInstance): void {
     if (error.validation) {
       const body = validationErrorBody(error.validation as ValidationIssue[], error.validationContext ?? 'body');
       return reply.code(400).send({ error: body.message });
-    }
-    if (error.code === HANDLER_TIMEOUT) {
-      const answer = handlerTimeoutAnswer(request.raw.complete);
-      if (answer.status === 408) reply.header('connection', 'close');
-      return reply.code(answer.status).send({ error: answer.message });
     }
     const status = error.statusCode ?? 500;
     if (status >= 500 && status !== 503) {

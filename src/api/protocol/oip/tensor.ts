@@ -6,7 +6,7 @@
 import { FEATURE_NAMES } from '../../../features/feature-schema.js';
 import { ONNX_INPUT, ONNX_OUTPUTS } from '../../../contract/artifact-contract.js';
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
-import { ROWS_PER_TURN, validateRow } from '../../dataplane/patient-rows.js';
+import { ROWS_PER_TURN, rowFromValues, type FieldNames } from '../../dataplane/patient-rows.js';
 import { InvalidInputError, Refusals } from '../../dataplane/refusals.js';
 import { FEATURE_COUNT, type BatchPrediction } from '../../model/service.js';
 import { V2Error } from './errors.js';
@@ -87,15 +87,14 @@ export async function rowsFromInputs(inputs: readonly InferInput[], maxBatchSize
   if ('error' in flat) throw new V2Error(400, `input '${INPUT_NAME}': ${flat.error}`);
 
   const refusals = new Refusals(maxDetails);
+  // Fields named where the client put the value: nested data by row and column, flat data by its index.
+  const names: FieldNames = {
+    field: (i, j) => `inputs[0].data${flat.nested ? `[${i}][${j}]` : `[${i * FEATURE_COUNT + j}]`} (${FEATURE_NAMES[j]})`,
+  };
   const rows: number[][] = [];
   for (let i = 0; i < n; i++) {
     if (i > 0 && i % ROWS_PER_TURN === 0) await yieldToEventLoop();
-    const base = i * FEATURE_COUNT;
-    const row = validateRow(
-      (j) => flat.values[base + j],
-      (j) => `inputs[0].data${flat.nested ? `[${i}][${j}]` : `[${base + j}]`} (${FEATURE_NAMES[j]})`,
-      refusals,
-    );
+    const row = rowFromValues(flat.values, i * FEATURE_COUNT, i, names, refusals);
     if (row) rows.push(row);
   }
   if (refusals.any) throw new InvalidInputError(`input '${INPUT_NAME}'`, refusals);

@@ -5,7 +5,8 @@
  * reader accepts exactly what that schema accepts.
  */
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
-import { ROWS_PER_TURN, rowFromRecord } from '../../dataplane/patient-rows.js';
+import { FEATURE_NAMES } from '../../../features/feature-schema.js';
+import { ROWS_PER_TURN, rowFromRecord, type FieldNames } from '../../dataplane/patient-rows.js';
 import { InvalidInputError, NOT_A_PATIENT, Refusals } from '../../dataplane/refusals.js';
 
 export interface PredictInput {
@@ -20,6 +21,14 @@ export interface PredictQuery {
 }
 
 const EXPLAIN_VALUES = ['true', 'false', '1', '0'] as const;
+
+/** Fields of a single patient body: 'age'. */
+const SINGLE: FieldNames = { field: (_row, column) => FEATURE_NAMES[column]!, unknown: (_row, key) => key };
+/** Fields of a batch: 'instances[3].age'. */
+const BATCH: FieldNames = {
+  field: (row, column) => `instances[${row}].${FEATURE_NAMES[column]!}`,
+  unknown: (row, key) => `instances[${row}].${key}`,
+};
 
 const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
 
@@ -37,7 +46,7 @@ export async function readPredictBody(body: unknown, maxBatchSize: number, maxDe
     return refuse();
   }
   if (!Object.hasOwn(body, 'instances')) {
-    const row = rowFromRecord(body, '', refusals);
+    const row = rowFromRecord(body, 0, SINGLE, refusals);
     return row ? { rows: [row], batch: false } : refuse();
   }
 
@@ -63,7 +72,7 @@ export async function readPredictBody(body: unknown, maxBatchSize: number, maxDe
       refusals.endRow();
       continue;
     }
-    const row = rowFromRecord(patient, `instances[${i}]`, refusals);
+    const row = rowFromRecord(patient, i, BATCH, refusals);
     if (row) rows.push(row);
   }
   return refusals.any ? refuse() : { rows, batch: true };
