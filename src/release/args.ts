@@ -4,9 +4,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Type from 'typebox';
 import { optionsHelp, parseOptions, type CliOptions } from '../config/cli-options.js';
-import { DeployError } from './errors.js';
+import { DeployError, EXIT_MEANINGS } from './errors.js';
 
-export const FIELD_MANAGER = 'heart-disease-mlops';
 export const DEFAULT_RELEASE = 'heart-disease-api';
 const CHART_IN_REPO = 'deploy/helm/heart-disease-api';
 export const DEFAULT_CHART = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..', CHART_IN_REPO);
@@ -25,10 +24,14 @@ export interface DeployOptions {
   release: string;
   chart: string;
   timeoutMs: number;
-  pollIntervalMs: number;
+  modelVersion?: string;
   logLines: number;
   rollback: boolean;
+  verify: boolean;
 }
+
+// RFC 1123 label: what Kubernetes accepts as a namespace or a release-derived object name.
+const DNS_LABEL = '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$';
 
 /** The options, stated once: parseArgs' table, defaults, validation messages, USAGE and the README's table. */
 export const DEPLOY_OPTIONS = {
@@ -39,7 +42,7 @@ export const DEPLOY_OPTIONS = {
     arg: '<file>',
   },
   namespace: {
-    schema: Type.String({ description: 'namespace to deploy into (created when missing); a DNS label of at most 63 characters' }),
+    schema: Type.String({ maxLength: 63, pattern: DNS_LABEL, description: 'namespace to deploy into (created when missing); a DNS label' }),
     short: 'n',
     arg: '<ns>',
   },
@@ -57,14 +60,14 @@ export const DEPLOY_OPTIONS = {
     defaultText: "the values files' image",
   },
   timeout: {
-    schema: Type.String({ default: '300s', description: 'most time to wait for the rollout, e.g. 300s, 5m or 1m30s' }),
+    schema: Type.String({
+      default: '300s',
+      description: 'most time to wait for the rollout and for a rollback (helm --wait --timeout), e.g. 300s, 5m or 1m30s',
+    }),
     arg: '<duration>',
   },
   release: {
-    schema: Type.String({
-      default: DEFAULT_RELEASE,
-      description: 'Helm release name; lower-case letters, digits and -, at most 53 characters',
-    }),
+    schema: Type.String({ default: DEFAULT_RELEASE, maxLength: 53, pattern: DNS_LABEL, description: 'Helm release name' }),
     arg: '<name>',
   },
   chart: {
@@ -72,25 +75,38 @@ export const DEPLOY_OPTIONS = {
     arg: '<dir>',
     defaultText: CHART_IN_REPO,
   },
-  'poll-interval': {
-    schema: Type.String({ default: '2s', description: 'how often the rollout is checked' }),
-    arg: '<duration>',
+  'model-version': {
+    schema: Type.Optional(Type.String({ description: 'model version the Service must answer with after the rollout (GET /model)' })),
+    arg: '<version>',
+    defaultText: 'the version the new pods report',
   },
   'log-lines': { schema: Type.Integer({ minimum: 0, default: 20, description: 'last log lines shown per failing pod' }) },
-  'no-rollback': { schema: Type.Boolean({ default: false, description: 'leave a failed rollout in place instead of rolling back' }) },
+  'no-rollback': {
+    schema: Type.Boolean({
+      default: false,
+      description: 'leave a failed rollout in place (Helm records it as failed) instead of `helm rollback`',
+    }),
+  },
+  'no-verify': {
+    schema: Type.Boolean({
+      default: false,
+      description: 'skip the check through the Service (for clusters whose NetworkPolicy keeps the API server proxy out)',
+    }),
+  },
   help: { schema: Type.Boolean({ default: false, description: 'this help' }), short: 'h' },
 } satisfies CliOptions;
 
 export const USAGE = `Usage: npm run deploy -- --kubeconfig <file> --namespace <ns> --values <file> [--values <file> ...] [options]
 
-Renders the Helm chart (helm template), applies it with server-side apply (field manager ${FIELD_MANAGER}),
-waits for the Deployment rollout like \`kubectl rollout status\`, and on failure prints the failing pods' events
-and logs and rolls back to the previous ReplicaSet's pod template like \`kubectl rollout undo\`.
+Installs or upgrades the chart as a Helm release (helm upgrade --install --wait; skipped when the manifest is
+unchanged), prints the rollout live from the watch API, then checks through the Service that the new model answers.
+A failed rollout prints the failing pods' events and last log lines and is undone with \`helm rollback\`.
+Exit codes: ${Object.entries(EXIT_MEANINGS)
+  .map(([code, meaning]) => `${code} ${meaning}`)
+  .join(', ')}.
 
 ${optionsHelp(DEPLOY_OPTIONS)}`;
 
-// RFC 1123 label: what Kubernetes accepts as a namespace or a release-derived object name.
-const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 // repository (host[:port]/path), then optional :tag, then optional @algo:hex.
 const IMAGE_REF =
   /^(?<repository>[a-z0-9]+(?:[._-][a-z0-9]+)*(?::[0-9]+)?(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*)(?::(?<tag>[\w][\w.-]{0,127}))?(?:@(?<digest>[a-z0-9]+(?:[+._-][a-z0-9]+)*:[a-fA-F0-9]{32,}))?$/;
@@ -123,9 +139,7 @@ export function parseImageRef(text: string): ImageRef {
 
 function requireFile(file: string, option: string): string {
   const resolved = path.resolve(file);
-  if (!existsSync(resolved) || !statSync(resolved).isFile()) {
-    throw new DeployError('usage', `--${option} ${file}: no such file`);
-  }
+  if (!existsSync(resolved) || !statSync(resolved).isFile()) throw new DeployError('usage', `--${option} ${file}: no such file`);
   return resolved;
 }
 
@@ -134,18 +148,6 @@ export function parseDeployArgs(argv: string[]): DeployOptions {
   if (!parsed.ok) throw new DeployError('usage', `${parsed.problems.join('\n')}\n\n${USAGE}`);
   const v = parsed.values;
   if (v.help) throw new DeployError('usage', USAGE);
-  if (!DNS_LABEL.test(v.namespace) || v.namespace.length > 63) {
-    throw new DeployError(
-      'usage',
-      `--namespace "${v.namespace}" is not a valid namespace: lower-case letters, digits and '-', starting and ending alphanumeric, at most 63 characters`,
-    );
-  }
-  if (!DNS_LABEL.test(v.release) || v.release.length > 53) {
-    throw new DeployError(
-      'usage',
-      `--release "${v.release}" is not a valid release name: lower-case letters, digits and '-', at most 53 characters`,
-    );
-  }
   const chart = v.chart === undefined ? DEFAULT_CHART : path.resolve(v.chart);
   if (!existsSync(path.join(chart, 'Chart.yaml'))) throw new DeployError('usage', `--chart ${v.chart}: no Chart.yaml in that directory`);
   return {
@@ -156,8 +158,9 @@ export function parseDeployArgs(argv: string[]): DeployOptions {
     release: v.release,
     chart,
     timeoutMs: parseDuration(v.timeout, 'timeout'),
-    pollIntervalMs: parseDuration(v['poll-interval'], 'poll-interval'),
+    ...(v['model-version'] !== undefined ? { modelVersion: v['model-version'] } : {}),
     logLines: v['log-lines'],
     rollback: !v['no-rollback'],
+    verify: !v['no-verify'],
   };
 }

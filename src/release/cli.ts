@@ -1,22 +1,10 @@
 /**
- * npm run deploy -- --kubeconfig <file> --namespace <ns> --values <file> --image <ref> [--timeout 300s] [--release name]
- * Exit codes: 0 deployed (or nothing to change), 1 rollout failed (rolled back when possible),
- * 2 bad options/kubeconfig/chart, 3 cluster unreachable or credentials/permissions refused, 4 other API errors.
+ * npm run deploy -- --kubeconfig <file> --namespace <ns> --values <file> [--image <ref>] [--timeout 300s] [--release name]
+ * Exit codes: errors.ts EXIT_MEANINGS (0 ok, 1 rollout failed, 2 bad input, 3 unreachable or not allowed, 4 other).
  */
 import { USAGE, parseDeployArgs } from './args.js';
 import { deploy } from './deploy.js';
-import { DeployError, type DeployErrorKind } from './errors.js';
-
-const EXIT_CODES: Record<DeployErrorKind, number> = {
-  rollout: 1,
-  usage: 2,
-  kubeconfig: 2,
-  render: 2,
-  unreachable: 3,
-  unauthorized: 3,
-  forbidden: 3,
-  api: 4,
-};
+import { DeployError, EXIT_CODES } from './errors.js';
 
 async function main(argv: string[]): Promise<number> {
   if (argv.includes('--help') || argv.includes('-h')) {
@@ -24,12 +12,12 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   try {
-    const options = parseDeployArgs(argv);
-    const result = await deploy(options);
+    const result = await deploy(parseDeployArgs(argv));
+    const model = result.modelVersion ? `, serving model ${result.modelVersion}` : '';
     console.log(
       result.outcome === 'unchanged'
-        ? 'Deploy finished: nothing changed.'
-        : `Deploy finished: revision ${result.revision ?? '?'} is serving.`,
+        ? `Deploy finished: nothing changed (revision ${result.revision}${model}).`
+        : `Deploy finished: revision ${result.revision} is deployed${model}.`,
     );
     return 0;
   } catch (err) {

@@ -1,193 +1,137 @@
-/** The deploy: render -> server-side apply -> wait like `kubectl rollout status` -> on failure diagnose and undo. */
-import { PatchStrategy, setHeaderOptions, type V1Deployment } from '@kubernetes/client-node';
-import { FIELD_MANAGER, type DeployOptions } from './args.js';
-
-// The undo is an Update, not an Apply: its own manager name shows it in managedFields; the next apply (force) takes the fields back.
-const ROLLBACK_FIELD_MANAGER = `${FIELD_MANAGER}-rollback`;
-import { applyObject, inNamespace, objectRef, type AppliedObject } from './apply.js';
-import { failingPodReports, formatPodReports } from './diagnostics.js';
-import { DeployError, describeKubeError } from './errors.js';
-import {
-  POD_TEMPLATE_HASH,
-  latestAndPrevious,
-  ownedReplicaSets,
-  revisionOf,
-  rollbackPatch,
-  sameTemplateIgnoringHash,
-  selectorString,
-} from './history.js';
-import { checkReachable, loadKubeConfig, makeClients, type KubeClients } from './kube.js';
-import { renderChart, type KubeObject, type RenderRequest } from './render.js';
-import { waitForRollout } from './rollout.js';
+/**
+ * The deploy as a Helm release: `helm upgrade --install --wait` while the watch API shows the rollout live; a
+ * failure prints the failing pods' diagnostics and is undone with `helm rollback`, so `helm history` and the cluster
+ * agree; a success is checked through the Service. An unchanged manifest is not upgraded at all (see README).
+ */
+import type { DeployOptions } from './args.js';
+import { formatPodReports, podReports, reasonLine } from './diagnostics.js';
+import { DeployError } from './errors.js';
+import * as helm from './helm.js';
+import { checkReachable, loadKubeConfig, makeClients } from './kube.js';
+import { verifyServing } from './verify.js';
+import { watchRollout, type RolloutWatch } from './watch.js';
 
 export interface DeployResult {
   outcome: 'deployed' | 'unchanged';
-  applied: AppliedObject[];
-  revision?: number;
+  revision: number;
+  modelVersion?: string;
   accessUrl?: string;
 }
 
-export interface DeployDeps {
-  render: (req: RenderRequest) => KubeObject[];
-  log: (line: string) => void;
-}
+type Log = (line: string) => void;
+const historyLine = (history: helm.HelmRevision[]) => history.map((h) => `${h.revision} ${h.status} (${h.description})`).join(', ');
 
-const defaultDeps: DeployDeps = { render: (req) => renderChart(req), log: (line) => console.log(line) };
-
-async function ensureNamespace(clients: KubeClients, namespace: string, log: (line: string) => void): Promise<void> {
-  try {
-    await clients.core.readNamespace({ name: namespace });
-    return;
-  } catch (err) {
-    const code = (err as { code?: unknown }).code;
-    // A namespace-scoped user may not read namespaces; the applies below will tell if the namespace is missing.
-    if (code === 403) return;
-    if (code !== 404) throw describeKubeError(err, clients.server, `read namespace ${namespace}`);
-  }
-  const applied = await applyObject(clients.objects, clients.server, {
-    apiVersion: 'v1',
-    kind: 'Namespace',
-    metadata: { name: namespace },
-  });
-  log(`namespace/${namespace} ${applied.outcome}`);
-}
-
-function accessUrl(server: string, objects: KubeObject[]): string | undefined {
+/** The Deployment and Service the chart renders: what is watched, checked and printed. */
+function workloadOf(objects: helm.KubeObject[]) {
+  const deployment = objects.find((object) => object.kind === 'Deployment');
   const service = objects.find((object) => object.kind === 'Service');
-  const spec = service?.spec as { type?: string; ports?: Array<{ nodePort?: number }> } | undefined;
-  const nodePort = spec?.ports?.[0]?.nodePort;
-  if (spec?.type !== 'NodePort' || !nodePort) return undefined;
-  // Minikube and kind-like single-node clusters: the node address is the API server's host.
-  return `http://${new URL(server).hostname}:${nodePort}`;
+  if (!deployment || !service) throw new DeployError('chart', 'the chart must render one Deployment and one Service');
+  const labels = (deployment.spec as { selector?: { matchLabels?: Record<string, string> } }).selector?.matchLabels ?? {};
+  const nodePort = (service.spec as { ports?: Array<{ nodePort?: number }> }).ports?.[0]?.nodePort;
+  const selector = Object.entries(labels).map(([key, value]) => `${key}=${value}`);
+  return { deployment: deployment.metadata.name, selector: selector.join(','), service: service.metadata.name, nodePort };
 }
 
-async function readDeployment(clients: KubeClients, namespace: string, name: string): Promise<V1Deployment> {
-  try {
-    return await clients.apps.readNamespacedDeployment({ name, namespace });
-  } catch (err) {
-    throw describeKubeError(err, clients.server, `read Deployment/${name}`);
+/** helm (upgrade or rollback, both --wait) while the watch prints progress; the first verdict wins. Returns why it failed. */
+async function rollOut(helmBin: string, args: string[], action: string, watch: RolloutWatch, timeoutMs: number) {
+  const run = helm.startHelm(helmBin, args, action);
+  const deploymentFailed = watch.failure().then((message) => ({ message }));
+  deploymentFailed.catch(() => undefined);
+  const first = await Promise.race([
+    run.done.then(
+      () => 'helm ok' as const,
+      (err: unknown) => err,
+    ),
+    deploymentFailed,
+  ]);
+  if (first === 'helm ok') {
+    const state = await watch.untilSettled(timeoutMs);
+    return state.phase === 'done' ? undefined : state.message;
   }
+  if (first instanceof DeployError && first.kind === 'rollout') return first.message; // helm's --timeout passed
+  if (first instanceof Error) throw first;
+  // The Deployment's own verdict came first: cancel helm's wait, so Helm records the revision as failed.
+  run.cancel();
+  await run.done.catch(() => undefined);
+  return (first as { message: string }).message;
 }
 
-async function replicaSetsOf(clients: KubeClients, deployment: V1Deployment) {
-  const namespace = deployment.metadata?.namespace ?? '';
-  try {
-    const list = await clients.apps.listNamespacedReplicaSet({
-      namespace,
-      labelSelector: selectorString(deployment.spec?.selector.matchLabels),
-    });
-    return ownedReplicaSets(deployment, list.items);
-  } catch (err) {
-    throw describeKubeError(err, clients.server, `list ReplicaSets in namespace ${namespace}`);
-  }
-}
+export async function deploy(options: DeployOptions, log: Log = (line) => console.log(line)): Promise<DeployResult> {
+  const clients = makeClients(loadKubeConfig(options.kubeconfig));
+  const kubeVersion = await checkReachable(clients);
+  const { release, namespace, timeoutMs } = options;
+  const target: helm.ReleaseTarget = { helm: helm.requireHelm(), kubeconfig: options.kubeconfig, namespace, release };
+  const input = { chart: options.chart, valuesFiles: options.valuesFiles, timeoutMs, ...(options.image ? { image: options.image } : {}) };
+  log(`Kubernetes ${kubeVersion} at ${clients.server}; Helm release ${release} in namespace ${namespace}`);
 
-/** Failing pods of the newest revision, with events and last log lines, printed before the undo. */
-async function printDiagnostics(clients: KubeClients, deployment: V1Deployment, options: DeployOptions, log: (line: string) => void) {
-  const { latest } = latestAndPrevious(await replicaSetsOf(clients, deployment));
-  const hash = latest?.metadata?.labels?.[POD_TEMPLATE_HASH];
-  if (!latest || !hash) {
-    log('No ReplicaSet for the new revision was found; nothing to diagnose.');
-    return;
-  }
-  const selector = `${selectorString(deployment.spec?.selector.matchLabels)},${POD_TEMPLATE_HASH}=${hash}`;
-  log(`Failing pods of revision ${revisionOf(latest)} (ReplicaSet ${latest.metadata?.name}):`);
-  try {
-    log(formatPodReports(await failingPodReports(clients.core, options.namespace, selector, options.logLines)));
-  } catch (err) {
-    log(`(pods could not be listed: ${describeKubeError(err, clients.server, 'list pods').message})`);
-  }
-}
-
-/** `kubectl rollout undo`: previous ReplicaSet's template back into the Deployment with a JSON patch. */
-async function rollBack(clients: KubeClients, deployment: V1Deployment, log: (line: string) => void): Promise<number> {
-  const name = deployment.metadata?.name ?? '';
-  const { previous } = latestAndPrevious(await replicaSetsOf(clients, deployment));
-  if (!previous?.spec?.template) {
-    throw new DeployError('rollout', `no previous revision of deployment "${name}" to roll back to (first deployment?); it is left as is`);
-  }
-  const target = revisionOf(previous) ?? 0;
-  if (deployment.spec?.template && sameTemplateIgnoringHash(deployment.spec.template, previous.spec.template)) {
-    log(`skipped rollback (current template already matches revision ${target})`);
-    return target;
-  }
-  try {
-    await clients.apps.patchNamespacedDeployment(
-      {
-        name,
-        namespace: deployment.metadata?.namespace ?? '',
-        body: rollbackPatch(deployment, previous),
-        fieldManager: ROLLBACK_FIELD_MANAGER,
-      },
-      setHeaderOptions('Content-Type', PatchStrategy.JsonPatch),
-    );
-  } catch (err) {
-    throw describeKubeError(err, clients.server, `roll back Deployment/${name}`);
-  }
-  log(`deployment.apps/${name} rolled back to revision ${target}`);
-  return target;
-}
-
-export async function deploy(options: DeployOptions, deps: DeployDeps = defaultDeps): Promise<DeployResult> {
-  const { log } = deps;
-  const kubeConfig = loadKubeConfig(options.kubeconfig);
-  const clients = makeClients(kubeConfig);
-  const version = await checkReachable(clients);
-  log(`Kubernetes ${version} at ${clients.server}, namespace ${options.namespace}`);
-
-  const rendered = deps.render({
-    chart: options.chart,
-    release: options.release,
-    namespace: options.namespace,
-    valuesFiles: options.valuesFiles,
-    kubeVersion: version,
-    ...(options.image ? { image: options.image } : {}),
-  });
-  const objects = inNamespace(rendered, options.namespace);
-  const deploymentObject = objects.find((object) => object.kind === 'Deployment');
-  if (!deploymentObject) throw new DeployError('render', 'the rendered chart contains no Deployment');
-
-  await ensureNamespace(clients, options.namespace, log);
-  const applied: AppliedObject[] = [];
-  for (const object of objects) {
-    const result = await applyObject(clients.objects, clients.server, object);
-    log(
-      `${objectRef(object).toLowerCase()} ${result.outcome} (resourceVersion ${result.resourceVersion}${result.generation !== undefined ? `, generation ${result.generation}` : ''})`,
-    );
-    applied.push(result);
-  }
-
-  const name = deploymentObject.metadata.name;
-  const rollout = {
-    namespace: options.namespace,
-    name,
-    timeoutMs: options.timeoutMs,
-    pollIntervalMs: options.pollIntervalMs,
-    server: clients.server,
-    log,
+  const history = await helm.releaseHistory(target);
+  const manifest = await helm.plannedManifest(target, input);
+  const workload = workloadOf(helm.parseManifest(manifest));
+  const [previous, latest] = [helm.deployedRevision(history), history.at(-1)];
+  const accessUrl = workload.nodePort ? `http://${clients.serverHost}:${workload.nodePort}` : undefined;
+  const watch = await watchRollout(clients, { namespace, deployment: workload.deployment, selector: workload.selector }, log);
+  const verify = async () => {
+    if (!options.verify) return undefined;
+    const pods = watch.readyPods();
+    const version = await verifyServing(clients.core, { namespace, service: workload.service, expected: options.modelVersion }, pods);
+    log(`Service ${workload.service} answers GET /model with model ${version} (every ready pod, then through the Service)`);
+    return version;
   };
-  const waited = await waitForRollout(clients.apps, rollout);
-  const url = accessUrl(clients.server, objects);
-  const unchanged = applied.every((result) => result.outcome === 'unchanged');
-  if (waited.ok) {
-    const revision = revisionOf(waited.deployment);
-    if (url) log(`Access URL: ${url}  (try: curl ${url}/health)`);
-    return {
-      outcome: unchanged ? 'unchanged' : 'deployed',
-      applied,
-      ...(revision !== undefined ? { revision } : {}),
-      ...(url ? { accessUrl: url } : {}),
-    };
-  }
+  const result = (outcome: DeployResult['outcome'], revision: number, modelVersion?: string): DeployResult => ({
+    outcome,
+    revision,
+    ...(modelVersion ? { modelVersion } : {}),
+    ...(accessUrl ? { accessUrl } : {}),
+  });
+  try {
+    if (latest?.status === 'deployed' && helm.sameManifest(await helm.releaseManifest(target, latest.revision), manifest)) {
+      // helm upgrade would add a revision that changes nothing; the release and the cluster stay as they are.
+      log(`Revision ${latest.revision} already has this manifest: no upgrade, no new revision. Release history: ${historyLine(history)}`);
+      const state = await watch.untilSettled(timeoutMs);
+      if (state.phase !== 'done')
+        throw new DeployError('rollout', `revision ${latest.revision} is unchanged but not healthy: ${state.message}`);
+      return result('unchanged', latest.revision, await verify());
+    }
 
-  log(`Rollout failed: ${waited.message}`);
-  const failed = waited.deployment ?? (await readDeployment(clients, options.namespace, name));
-  await printDiagnostics(clients, failed, options, log);
-  if (!options.rollback) throw new DeployError('rollout', `${waited.message} (rollback disabled by --no-rollback)`);
-  const target = await rollBack(clients, await readDeployment(clients, options.namespace, name), log);
-  const restored = await waitForRollout(clients.apps, rollout);
-  if (!restored.ok) {
-    throw new DeployError('rollout', `${waited.message}; the rollback to revision ${target} did not finish either: ${restored.message}`);
+    log(previous ? `Upgrading from revision ${previous} (helm upgrade --install --wait):` : 'Installing (helm upgrade --install --wait):');
+    let failure = await rollOut(target.helm, helm.upgradeArgs(target, input, 'wait'), 'helm upgrade', watch, timeoutMs);
+    let modelVersion: string | undefined;
+    try {
+      if (!failure) modelVersion = await verify();
+    } catch (err) {
+      if (!(err instanceof DeployError) || err.kind !== 'rollout') throw err;
+      failure = `the check through the Service failed: ${err.message}`;
+    }
+    const now = await helm.releaseHistory(target);
+    if (!failure) {
+      log(`Release history: ${historyLine(now)}`);
+      if (accessUrl) log(`Access URL: ${accessUrl}  (try: curl ${accessUrl}/health)`);
+      return result('deployed', now.at(-1)?.revision ?? 0, modelVersion);
+    }
+
+    log(`Rollout of revision ${now.at(-1)?.revision} failed: ${failure}`);
+    const reports = await podReports(clients.core, namespace, watch.failingPods(), options.logLines);
+    log(formatPodReports(reports));
+    const why = `${failure.replace(/\.$/, '')}; ${reasonLine(reports)}`;
+    if (!options.rollback)
+      throw new DeployError('rollout', `${why}; left in place (--no-rollback); undo: helm rollback ${release} -n ${namespace}`);
+    if (previous === undefined) {
+      throw new DeployError(
+        'rollout',
+        `${why}; a first install has nothing to roll back to: it stays for inspection (helm uninstall ${release} -n ${namespace})`,
+      );
+    }
+    log(`Rolling back to revision ${previous} (helm rollback --wait):`);
+    watch.rebase();
+    const rollbackFailure = await rollOut(target.helm, helm.rollbackArgs(target, previous, timeoutMs), 'helm rollback', watch, timeoutMs);
+    const after = await helm.releaseHistory(target);
+    log(`Release history: ${historyLine(after)}`);
+    if (rollbackFailure) throw new DeployError('rollout', `${why}; the rollback to revision ${previous} failed too: ${rollbackFailure}`);
+    throw new DeployError(
+      'rollout',
+      `${why}; rolled back to revision ${previous} (as revision ${after.at(-1)?.revision}), which is serving`,
+    );
+  } finally {
+    await watch.stop();
   }
-  throw new DeployError('rollout', `${waited.message}; rolled back to revision ${target}, which is serving again`);
 }

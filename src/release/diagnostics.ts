@@ -1,29 +1,32 @@
-/** What a person needs after a failed rollout: each failing pod's state, its events and its last log lines. */
+/** What a person needs after a failed rollout: each failing pod's state, its events, its last log lines, and the reason in one line. */
 import type { CoreV1Api, V1Pod } from '@kubernetes/client-node';
 
 export interface PodReport {
   name: string;
-  summary: string;
+  state: string;
   events: string[];
   logs: Array<{ container: string; previous: boolean; lines: string[] }>;
   notes: string[];
 }
 
-function isReady(pod: V1Pod): boolean {
-  return pod.status?.conditions?.some((condition) => condition.type === 'Ready' && condition.status === 'True') ?? false;
-}
+export const isReady = (pod: V1Pod) => pod.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
 
-export function podSummary(pod: V1Pod): string {
-  const parts = [`phase ${pod.status?.phase ?? 'Unknown'}`];
+/** A pod's state in a few words, as `kubectl get pods` would show it, plus why a container is not running. */
+export function podState(pod: V1Pod): string {
+  if (pod.metadata?.deletionTimestamp) return 'Terminating';
+  if (isReady(pod)) return 'Ready';
+  const parts: string[] = [];
   for (const status of pod.status?.containerStatuses ?? []) {
     const waiting = status.state?.waiting;
-    const terminated = status.lastState?.terminated;
-    let text = `${status.name}: ready=${status.ready} restarts=${status.restartCount}`;
-    if (waiting) text += ` waiting ${waiting.reason ?? ''}${waiting.message ? ` (${waiting.message})` : ''}`;
-    if (terminated) text += ` last exit ${terminated.exitCode}${terminated.reason ? ` ${terminated.reason}` : ''}`;
-    parts.push(text);
+    const last = status.lastState?.terminated;
+    // CrashLoopBackOff's message only repeats the pod's name; the reason and the last exit say it all.
+    const message = waiting?.message && waiting.reason !== 'CrashLoopBackOff' ? ` (${waiting.message})` : '';
+    let text = waiting ? `${waiting.reason ?? 'Waiting'}${message}` : status.state?.running ? 'Running, not ready' : '';
+    if (status.restartCount > 0) text += `${text ? ', ' : ''}${status.restartCount} restarts`;
+    if (last) text += `, last exit ${last.exitCode}${last.reason ? ` ${last.reason}` : ''}`;
+    if (text) parts.push(text);
   }
-  return parts.join('; ');
+  return parts.join('; ') || (pod.status?.phase ?? 'Pending');
 }
 
 const errorText = (err: unknown) => {
@@ -31,59 +34,70 @@ const errorText = (err: unknown) => {
   return typeof code === 'number' ? `HTTP ${code}` : (err as Error).message;
 };
 
-export async function failingPodReports(core: CoreV1Api, namespace: string, labelSelector: string, logLines: number): Promise<PodReport[]> {
-  const pods = await core.listNamespacedPod({ namespace, labelSelector });
-  const reports: PodReport[] = [];
-  for (const pod of pods.items.filter((candidate) => !isReady(candidate))) {
-    const name = pod.metadata?.name ?? '';
-    const report: PodReport = { name, summary: podSummary(pod), events: [], logs: [], notes: [] };
-    try {
-      const events = await core.listNamespacedEvent({ namespace, fieldSelector: `involvedObject.kind=Pod,involvedObject.name=${name}` });
-      report.events = events.items
-        .slice()
-        .sort((a, b) => String(a.lastTimestamp ?? a.eventTime ?? '').localeCompare(String(b.lastTimestamp ?? b.eventTime ?? '')))
-        .map((event) =>
-          `${event.type ?? ''} ${event.reason ?? ''}${event.count && event.count > 1 ? ` (x${event.count})` : ''}: ${event.message ?? ''}`.trim(),
-        );
-    } catch (err) {
-      report.notes.push(`events unavailable: ${errorText(err)}`);
-    }
-    if (logLines > 0) {
-      for (const status of pod.status?.containerStatuses ?? []) {
+/** The `msg` of a JSON log line (the API logs with pino), else the line itself. */
+export function logMessage(line: string): string {
+  try {
+    const parsed = JSON.parse(line) as { msg?: unknown };
+    return typeof parsed.msg === 'string' ? parsed.msg : line;
+  } catch {
+    return line;
+  }
+}
+
+export async function podReports(core: CoreV1Api, namespace: string, pods: V1Pod[], logLines: number): Promise<PodReport[]> {
+  return Promise.all(
+    pods.map(async (pod) => {
+      const name = pod.metadata?.name ?? '';
+      const report: PodReport = { name, state: podState(pod), events: [], logs: [], notes: [] };
+      try {
+        const events = await core.listNamespacedEvent({ namespace, fieldSelector: `involvedObject.kind=Pod,involvedObject.name=${name}` });
+        report.events = events.items
+          .sort((a, b) => String(a.lastTimestamp ?? a.eventTime ?? '').localeCompare(String(b.lastTimestamp ?? b.eventTime ?? '')))
+          .map((e) => `${e.type ?? ''} ${e.reason ?? ''}${e.count && e.count > 1 ? ` (x${e.count})` : ''}: ${e.message ?? ''}`.trim());
+      } catch (err) {
+        report.notes.push(`events unavailable: ${errorText(err)}`);
+      }
+      for (const status of logLines > 0 ? (pod.status?.containerStatuses ?? []) : []) {
+        if (status.state?.waiting && status.restartCount === 0) continue; // never started: no log to read
         // A restarted container's own crash is in the previous instance's log (kubectl logs --previous).
-        const previous = status.restartCount > 0 && !status.state?.running;
+        const previous = status.restartCount > 0 && Boolean(status.state?.waiting);
         try {
           const text = await core.readNamespacedPodLog({ name, namespace, container: status.name, tailLines: logLines, previous });
-          report.logs.push({
-            container: status.name,
-            previous,
-            lines: String(text)
-              .split('\n')
-              .filter((line) => line.length > 0)
-              .slice(-logLines),
-          });
+          report.logs.push({ container: status.name, previous, lines: String(text).split('\n').filter(Boolean).slice(-logLines) });
         } catch (err) {
           report.notes.push(`logs of ${status.name} unavailable: ${errorText(err)}`);
         }
       }
-    }
-    reports.push(report);
-  }
-  return reports;
+      return report;
+    }),
+  );
+}
+
+/** The one line that says why: the pod's state, and the last warning event or log message that explains it. */
+export function reasonLine(reports: PodReport[]): string {
+  const report = reports[0];
+  if (!report) return 'no failing pod of the new revision was found';
+  const lastLog = report.logs.flatMap((log) => log.lines).pop();
+  const lastWarning = report.events.filter((event) => event.startsWith('Warning')).pop();
+  // A waiting reason with its message (ErrImageNeverPull (Container image ... not present)) needs no event to explain it.
+  const why = lastLog ? `last log: ${logMessage(lastLog)}` : lastWarning && !report.state.includes('(') ? `last event: ${lastWarning}` : '';
+  const others = reports.length > 1 ? ` (and ${reports.length - 1} more pod${reports.length > 2 ? 's' : ''})` : '';
+  return `pod ${report.name}: ${report.state}${why ? `; ${why}` : ''}${others}`;
 }
 
 export function formatPodReports(reports: PodReport[]): string {
-  if (reports.length === 0) return 'No failing pods found for the new revision.';
   const out: string[] = [];
   for (const report of reports) {
-    out.push(`pod ${report.name}: ${report.summary}`);
-    out.push('  events:');
-    out.push(...(report.events.length > 0 ? report.events.map((line) => `    ${line}`) : ['    (none)']));
+    out.push(
+      `pod ${report.name}: ${report.state}`,
+      '  events:',
+      ...(report.events.length ? report.events : ['(none)']).map((l) => `    ${l}`),
+    );
     for (const log of report.logs) {
       out.push(`  last ${log.lines.length} log lines of ${log.container}${log.previous ? ' (previous instance)' : ''}:`);
-      out.push(...(log.lines.length > 0 ? log.lines.map((line) => `    ${line}`) : ['    (empty)']));
+      out.push(...(log.lines.length ? log.lines : ['(empty)']).map((line) => `    ${line}`));
     }
-    for (const note of report.notes) out.push(`  note: ${note}`);
+    out.push(...report.notes.map((note) => `  note: ${note}`));
   }
-  return out.join('\n');
+  return out.join('\n') || 'No failing pods found for the new revision.';
 }

@@ -1,14 +1,15 @@
 /** Kubeconfig loading and the API clients the deploy uses, with errors that say what is wrong with the file. */
 import { readFileSync } from 'node:fs';
-import { AppsV1Api, CoreV1Api, KubeConfig, KubernetesObjectApi, VersionApi } from '@kubernetes/client-node';
+import { AppsV1Api, CoreV1Api, KubeConfig, VersionApi } from '@kubernetes/client-node';
 import { DeployError, describeKubeError } from './errors.js';
 
 export interface KubeClients {
+  kc: KubeConfig;
   server: string;
-  objects: KubernetesObjectApi;
+  /** The host the server's certificate is checked against: tls-server-name when set (a tunnelled kubeconfig), else the URL's. */
+  serverHost: string;
   apps: AppsV1Api;
   core: CoreV1Api;
-  version: VersionApi;
 }
 
 export function loadKubeConfig(file: string): KubeConfig {
@@ -19,47 +20,32 @@ export function loadKubeConfig(file: string): KubeConfig {
     throw new DeployError('kubeconfig', `cannot read kubeconfig ${file}: ${(err as Error).message}`);
   }
   const kc = new KubeConfig();
+  const bad = (why: string) => new DeployError('kubeconfig', `kubeconfig ${file} ${why}`);
   try {
     kc.loadFromString(text);
   } catch (err) {
-    throw new DeployError('kubeconfig', `kubeconfig ${file} is not a valid kubeconfig: ${(err as Error).message.split('\n')[0]}`);
+    throw bad(`is not a valid kubeconfig: ${(err as Error).message.split('\n')[0]}`);
   }
-  if (!kc.getCurrentContext()) {
-    throw new DeployError(
-      'kubeconfig',
-      `kubeconfig ${file} has no current-context: run \`kubectl config view --flatten --minify > ${file}\` with the right context selected`,
-    );
-  }
-  if (!kc.getContextObject(kc.getCurrentContext())) {
-    throw new DeployError('kubeconfig', `kubeconfig ${file}: current-context "${kc.getCurrentContext()}" is not among its contexts`);
-  }
-  const cluster = kc.getCurrentCluster();
-  if (!cluster?.server) {
-    throw new DeployError(
-      'kubeconfig',
-      `kubeconfig ${file}: the current context "${kc.getCurrentContext()}" names no cluster with a server address`,
-    );
-  }
-  try {
-    new URL(cluster.server);
-  } catch {
-    throw new DeployError('kubeconfig', `kubeconfig ${file}: cluster server "${cluster.server}" is not a URL`);
-  }
-  if (!kc.getCurrentUser()) {
-    throw new DeployError('kubeconfig', `kubeconfig ${file}: the current context "${kc.getCurrentContext()}" names no user`);
-  }
+  const context = kc.getCurrentContext();
+  if (!context) throw bad('has no current-context: write it with `kubectl config view --flatten --minify` and the right context selected');
+  if (!kc.getContextObject(context)) throw bad(`names current-context "${context}", which is not among its contexts`);
+  const server = kc.getCurrentCluster()?.server;
+  if (!server) throw bad(`has no cluster with a server address for the current context "${context}"`);
+  if (!URL.canParse(server)) throw bad(`has a cluster server "${server}" that is not a URL`);
+  if (!kc.getCurrentUser()) throw bad(`names no user for the current context "${context}"`);
   return kc;
 }
 
 export function makeClients(kc: KubeConfig): KubeClients {
-  const server = kc.getCurrentCluster()?.server ?? '(unknown server)';
+  const cluster = kc.getCurrentCluster();
+  const server = cluster?.server ?? '(unknown server)';
   try {
     return {
+      kc,
       server,
-      objects: KubernetesObjectApi.makeApiClient(kc),
+      serverHost: cluster?.tlsServerName ?? new URL(server).hostname,
       apps: kc.makeApiClient(AppsV1Api),
       core: kc.makeApiClient(CoreV1Api),
-      version: kc.makeApiClient(VersionApi),
     };
   } catch (err) {
     // Raised here for unusable credentials, e.g. a client-certificate file that does not exist.
@@ -67,11 +53,10 @@ export function makeClients(kc: KubeConfig): KubeClients {
   }
 }
 
-/** GET /version: proves the server is reachable and the credentials work before anything is rendered or applied. */
+/** GET /version: proves the server is reachable (and TLS right) before Helm is started. */
 export async function checkReachable(clients: KubeClients): Promise<string> {
   try {
-    const info = await clients.version.getCode();
-    return info.gitVersion;
+    return (await clients.kc.makeApiClient(VersionApi).getCode()).gitVersion;
   } catch (err) {
     throw describeKubeError(err, clients.server, 'read the server version (GET /version)');
   }

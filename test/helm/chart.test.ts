@@ -7,7 +7,7 @@ import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { KubeObject } from '../../src/release/render.js';
+import type { KubeObject } from '../../src/release/helm.js';
 import { realComponent } from '../support/real-component.js';
 import { containerPolicyViolations, hpaTargetViolations, podSpecOf, serviceTargetPortViolations } from './policy.js';
 import { byKind, chartDir, devValues, helm, helmBin, helmTemplate, prodValues, schemaErrors, single } from './render.js';

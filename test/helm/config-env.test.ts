@@ -4,7 +4,7 @@
  * of the API's schema and the values pass the API's own loadConfig.
  */
 import { describe, expect, it } from 'vitest';
-import type { KubeObject } from '../../src/release/render.js';
+import type { KubeObject } from '../../src/release/helm.js';
 import { realComponent } from '../support/real-component.js';
 import { apiEnvProblems } from '../support/api-env.js';
 import { podSpecOf } from './policy.js';

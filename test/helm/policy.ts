@@ -2,7 +2,7 @@
  * Deployment policies the chart must keep, as pure checks over rendered objects. Each returns the list of
  * violations (empty = compliant) so a failing test names the object and the rule.
  */
-import type { KubeObject } from '../../src/release/render.js';
+import type { KubeObject } from '../../src/release/helm.js';
 
 interface Container {
   name: string;

@@ -1,7 +1,7 @@
 /** Helpers for the chart tests: run the real helm binary and validate rendered objects against Kubernetes schemas. */
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
-import { findHelm, parseManifests, type KubeObject } from '../../src/release/render.js';
+import { findHelm, parseManifest, type KubeObject } from '../../src/release/helm.js';
 import { repoRoot } from '../support/paths.js';
 
 export const chartDir = path.join(repoRoot, 'deploy/helm/heart-disease-api');
@@ -34,7 +34,7 @@ export function helmTemplate(
   for (const file of valuesFiles) args.push('--values', file);
   const run = helm([...args, ...extra]);
   if (run.code !== 0) throw new Error(`helm template failed: ${run.stderr}`);
-  return parseManifests(run.stdout);
+  return parseManifest(run.stdout);
 }
 
 type Validatable = { validate(): void };

@@ -1,0 +1,105 @@
+/**
+ * The images the end-to-end deploy tests roll out, in the cluster's image store:
+ *   v1, v2  the API with two model versions (the test model, seed 42, and one trained with seed 7);
+ *   broken  the API with a model.json of another contract version: the container starts, refuses the model, never
+ *           becomes ready;
+ *   missing a reference no store has (deployed with pullPolicy Never, so nothing tries a registry).
+ * Built from the API image `npm run image:build` makes (`<image>:latest`) with only the model layer replaced, so each
+ * build takes seconds, then loaded into the node with scripts/cluster/load-image.sh. E2E_IMAGES (JSON of this
+ * module's E2eImages) names images already in the cluster instead: the Dagger `e2e` function imports them into k3s.
+ */
+import { execFileSync } from 'node:child_process';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { execFile } from 'node:child_process';
+import { CONTRACT_VERSION, IMAGE_NAME, MODEL_FILES } from '../../../src/contract/artifact-contract.js';
+import { imageLabels, imageReference } from '../../../src/contract/image.js';
+import { docker, dockerChecked } from '../../../scripts/lib/process.js';
+import { testModelDir } from '../../api/support/model.js';
+import { CLUSTER_SCRIPTS } from '../../support/cluster.js';
+import { clevelandFile, repoRoot } from '../../support/paths.js';
+
+export interface E2eImage {
+  ref: string;
+  modelVersion: string;
+}
+
+export interface E2eImages {
+  v1: E2eImage;
+  v2: E2eImage;
+  broken: E2eImage;
+  missing: string;
+}
+
+/** The image the derived ones start from: what `npm run image:build` tags as latest. */
+export const BASE_IMAGE = `${IMAGE_NAME}:latest`;
+const run = promisify(execFile);
+
+export const preloadedImages = (): E2eImages | undefined => (process.env.E2E_IMAGES ? (JSON.parse(process.env.E2E_IMAGES) as E2eImages) : undefined);
+
+function trainSeed(seed: number): string {
+  const dir = mkdtempSync(path.join(os.tmpdir(), `hd-e2e-model-${seed}-`));
+  execFileSync(
+    process.execPath,
+    ['--import', 'tsx', path.join(repoRoot, 'src/train/cli.ts'), '--data', clevelandFile, '--out', dir, '--no-track', '--seed', String(seed)],
+    { cwd: repoRoot, stdio: ['ignore', 'ignore', 'pipe'], timeout: 240_000 },
+  );
+  return dir;
+}
+
+const modelVersionOf = (dir: string) => (JSON.parse(readFileSync(path.join(dir, MODEL_FILES.card), 'utf8')) as { modelVersion: string }).modelVersion;
+
+/** BASE_IMAGE with the model in `modelDir`, labelled as the contract says; returns its reference. */
+async function imageWithModel(modelDir: string, ref: string): Promise<string> {
+  const context = mkdtempSync(path.join(os.tmpdir(), 'hd-e2e-image-'));
+  try {
+    for (const file of [MODEL_FILES.onnx, MODEL_FILES.card]) cpSync(path.join(modelDir, file), path.join(context, file));
+    const card = JSON.parse(readFileSync(path.join(modelDir, MODEL_FILES.card), 'utf8')) as { modelVersion: string; createdAt: string };
+    writeFileSync(path.join(context, 'Dockerfile'), `FROM ${BASE_IMAGE}\nCOPY ${MODEL_FILES.onnx} ${MODEL_FILES.card} /app/artifacts/\n`);
+    const labels = imageLabels({ modelVersion: card.modelVersion, revision: 'e2e-test', version: '0.0.0-e2e', created: card.createdAt, source: 'test/e2e' });
+    await dockerChecked(['build', '--quiet', '--tag', ref, ...Object.entries(labels).flatMap(([k, v]) => ['--label', `${k}=${v}`]), context], {
+      env: { DOCKER_BUILDKIT: '0' },
+      timeoutMs: 180_000,
+    });
+    return ref;
+  } finally {
+    rmSync(context, { recursive: true, force: true });
+  }
+}
+
+export async function haveBaseImage(): Promise<boolean> {
+  return (await docker(['image', 'inspect', BASE_IMAGE])).code === 0;
+}
+
+/** Builds v1, v2 and broken from BASE_IMAGE and loads them into the cluster (or takes E2E_IMAGES). */
+export async function prepareImages(log: (line: string) => void): Promise<E2eImages> {
+  const preloaded = preloadedImages();
+  if (preloaded) return preloaded;
+  const started = Date.now();
+  const v1Dir = testModelDir();
+  const v2Dir = trainSeed(7);
+  const brokenDir = mkdtempSync(path.join(os.tmpdir(), 'hd-e2e-broken-'));
+  try {
+    const [v1Version, v2Version] = [modelVersionOf(v1Dir), modelVersionOf(v2Dir)];
+    if (v1Version === v2Version) throw new Error(`seeds 42 and 7 gave the same model version ${v1Version}`);
+    cpSync(v1Dir, brokenDir, { recursive: true });
+    const card = JSON.parse(readFileSync(path.join(brokenDir, MODEL_FILES.card), 'utf8')) as Record<string, unknown>;
+    writeFileSync(path.join(brokenDir, MODEL_FILES.card), JSON.stringify({ ...card, contractVersion: CONTRACT_VERSION + 1 }));
+    const images: E2eImages = {
+      v1: { ref: await imageWithModel(v1Dir, imageReference(v1Version)), modelVersion: v1Version },
+      v2: { ref: await imageWithModel(v2Dir, imageReference(v2Version)), modelVersion: v2Version },
+      broken: { ref: await imageWithModel(brokenDir, imageReference(`${v1Version}-broken-contract`)), modelVersion: v1Version },
+      missing: imageReference(`missing-${Date.now()}`),
+    };
+    await Promise.all(
+      [images.v1, images.v2, images.broken].map(({ ref }) => run('bash', [path.join(CLUSTER_SCRIPTS, 'load-image.sh'), ref], { timeout: 300_000 })),
+    );
+    log(`e2e images built and loaded in ${((Date.now() - started) / 1000).toFixed(1)} s: ${images.v1.ref}, ${images.v2.ref}, ${images.broken.ref}`);
+    return images;
+  } finally {
+    rmSync(v2Dir, { recursive: true, force: true });
+    rmSync(brokenDir, { recursive: true, force: true });
+  }
+}
