@@ -19,7 +19,17 @@ import { EXIT_CODES } from '../../src/release/errors.js';
 import { findHelm, parseManifest } from '../../src/release/helm.js';
 import { findCluster, type ClusterInfo } from '../support/cluster.js';
 import { realComponent } from '../support/real-component.js';
-import { deployCli, devValues, execInPod, helmHistory, helmUninstall, nodeAddress, prodValues, RELEASE, tokenKubeconfig } from './support/deploy.js';
+import {
+  deployCli,
+  devValues,
+  execInPod,
+  helmHistory,
+  helmUninstall,
+  nodeAddress,
+  prodValues,
+  RELEASE,
+  tokenKubeconfig,
+} from './support/deploy.js';
 import { BASE_IMAGE, haveBaseImage, prepareImages, preloadedImages, type E2eImages } from './support/images.js';
 import { loadLine, startLoad, type LoadReport } from './support/load.js';
 
@@ -30,7 +40,11 @@ const ready =
   realComponent('kubernetes cluster', cluster.available, cluster.available ? '' : cluster.reason) &&
   realComponent('helm', findHelm() !== undefined, 'no helm on PATH, HELM_BIN or ~/go/bin (bash scripts/ci/install-helm.sh)') &&
   realComponent('docker', engine.available, engine.reason) &&
-  realComponent(`image ${BASE_IMAGE}`, preloaded || (await haveBaseImage()), `Docker has no ${BASE_IMAGE} (npm run train && npm run image:build)`);
+  realComponent(
+    `image ${BASE_IMAGE}`,
+    preloaded || (await haveBaseImage()),
+    `Docker has no ${BASE_IMAGE} (npm run train && npm run image:build)`,
+  );
 
 const scratch = mkdtempSync(path.join(os.tmpdir(), 'hd-e2e-'));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
@@ -83,7 +97,19 @@ describe.runIf(ready)('deploy with the dev values (NodePort 30080)', () => {
   let fastFailure: string;
   let missingImage: string;
   const deploy = (image: string, extra: string[] = []) =>
-    deployCli(['--kubeconfig', info.kubeconfig, '--namespace', namespace, '--values', devValues, '--image', image, '--timeout', '120s', ...extra]);
+    deployCli([
+      '--kubeconfig',
+      info.kubeconfig,
+      '--namespace',
+      namespace,
+      '--values',
+      devValues,
+      '--image',
+      image,
+      '--timeout',
+      '120s',
+      ...extra,
+    ]);
 
   beforeAll(() => {
     fastFailure = values('fast-failure', { progressDeadlineSeconds: 20 });
@@ -118,7 +144,21 @@ describe.runIf(ready)('deploy with the dev values (NodePort 30080)', () => {
     const predict = await httpText(`${nodeUrl}/predict`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ age: 63, sex: 1, cp: 1, trestbps: 145, chol: 233, fbs: 1, restecg: 2, thalach: 150, exang: 0, oldpeak: 2.3, slope: 3, ca: 0, thal: 6 }),
+      body: JSON.stringify({
+        age: 63,
+        sex: 1,
+        cp: 1,
+        trestbps: 145,
+        chol: 233,
+        fbs: 1,
+        restecg: 2,
+        thalach: 150,
+        exang: 0,
+        oldpeak: 2.3,
+        slope: 3,
+        ca: 0,
+        thal: 6,
+      }),
     });
     expect(predict.status, predict.text).toBe(200);
     expect(JSON.parse(predict.text)).toMatchObject({ modelVersion: images.v1.modelVersion, label: expect.any(Number) });
@@ -181,19 +221,27 @@ describe.runIf(ready)('kubeconfig problems: exit code and a one-line reason', ()
   it('a ServiceAccount bound to nothing is refused (exit 3) before anything is created', async () => {
     await core.createNamespace({ body: { metadata: { name: namespace } } });
     await core.createNamespacedServiceAccount({ namespace, body: { metadata: { name: 'nobody' } } });
-    const token = await core.createNamespacedServiceAccountToken({ name: 'nobody', namespace, body: { spec: { audiences: [], expirationSeconds: 600 } } });
+    const token = await core.createNamespacedServiceAccountToken({
+      name: 'nobody',
+      namespace,
+      body: { spec: { audiences: [], expirationSeconds: 600 } },
+    });
     const cluster = kc.getCurrentCluster()!;
     const file = tokenKubeconfig(path.join(scratch, 'nobody.kubeconfig'), cluster.server, cluster.caData, token.status!.token);
     const run = await deployCli(['--kubeconfig', file, '--namespace', namespace, '--values', devValues, '--image', images.v1.ref]);
     expect(run.code).toBe(EXIT_CODES.forbidden);
     expect(run.stderr.trim().split('\n')).toHaveLength(1);
-    expect(run.stderr).toMatch(new RegExp(`deploy failed \\[forbidden\\]: .*"system:serviceaccount:${namespace}:nobody" cannot list resource "secrets"`));
+    expect(run.stderr).toMatch(
+      new RegExp(`deploy failed \\[forbidden\\]: .*"system:serviceaccount:${namespace}:nobody" cannot list resource "secrets"`),
+    );
     expect((await apps.listNamespacedDeployment({ namespace })).items).toEqual([]);
 
     const badToken = tokenKubeconfig(path.join(scratch, 'bad-token.kubeconfig'), cluster.server, cluster.caData, 'not-a-token');
     const rejected = await deployCli(['--kubeconfig', badToken, '--namespace', namespace, '--values', devValues]);
     expect(rejected.code).toBe(EXIT_CODES.unauthorized);
-    expect(rejected.stderr.trim()).toMatch(/^deploy failed \[unauthorized\]: the API server .* rejected the kubeconfig credentials \(401 Unauthorized\)[^\n]*$/);
+    expect(rejected.stderr.trim()).toMatch(
+      /^deploy failed \[unauthorized\]: the API server .* rejected the kubeconfig credentials \(401 Unauthorized\)[^\n]*$/,
+    );
   });
 });
 
@@ -203,7 +251,11 @@ describe('kubeconfig problems found before the cluster is asked (no cluster need
     const file = tokenKubeconfig(path.join(scratch, 'unreachable.kubeconfig'), `https://127.0.0.1:${port}`, undefined, 't');
     const run = await deployCli(['--kubeconfig', file, '--namespace', 'hd', '--values', devValues]);
     expect(run.code).toBe(EXIT_CODES.unreachable);
-    expect(run.stderr.trim()).toMatch(new RegExp(`^deploy failed \\[unreachable\\]: cannot reach the Kubernetes API server at https://127.0.0.1:${port} \\(ECONNREFUSED\\)[^\\n]*$`));
+    expect(run.stderr.trim()).toMatch(
+      new RegExp(
+        `^deploy failed \\[unreachable\\]: cannot reach the Kubernetes API server at https://127.0.0.1:${port} \\(ECONNREFUSED\\)[^\\n]*$`,
+      ),
+    );
   });
 
   it.each([
@@ -239,7 +291,11 @@ describe.runIf(ready)('the prod values: HPA out and in, the PDB during a drain, 
     values('prod-test', {
       serviceMonitor: { enabled: false },
       service: { type: 'NodePort' },
-      autoscaling: { maxReplicas: 4, scaleDown: { stabilizationWindowSeconds: 15, podsPerPeriod: 4, periodSeconds: 15 }, scaleUp: { periodSeconds: 15 } },
+      autoscaling: {
+        maxReplicas: 4,
+        scaleDown: { stabilizationWindowSeconds: 15, podsPerPeriod: 4, periodSeconds: 15 },
+        scaleUp: { periodSeconds: 15 },
+      },
     });
   const readyPods = async () =>
     (await core.listNamespacedPod({ namespace, labelSelector: selector })).items.filter(
@@ -247,13 +303,26 @@ describe.runIf(ready)('the prod values: HPA out and in, the PDB during a drain, 
     );
 
   it('installs; the running pods carry the rendered probes and security context, and run as rendered', async () => {
-    const run = await deployCli(['--kubeconfig', info.kubeconfig, '--namespace', namespace, '--values', prodValues, '--values', testOverrides(), '--image', images.v1.ref]);
+    const run = await deployCli([
+      '--kubeconfig',
+      info.kubeconfig,
+      '--namespace',
+      namespace,
+      '--values',
+      prodValues,
+      '--values',
+      testOverrides(),
+      '--image',
+      images.v1.ref,
+    ]);
     expect(run.code, run.output).toBe(0);
     const helm = await runProcess(findHelm()!, ['get', 'manifest', RELEASE, '--kubeconfig', info.kubeconfig, '--namespace', namespace]);
     const rendered = parseManifest(helm.stdout).find((object) => object.kind === 'Deployment')!;
     const template = (rendered.spec as { template: { spec: V1Pod['spec'] } }).template.spec!;
     const deployment = await apps.readNamespacedDeployment({ name: RELEASE, namespace });
-    selector = Object.entries(deployment.spec!.selector.matchLabels!).map(([k, v]) => `${k}=${v}`).join(',');
+    selector = Object.entries(deployment.spec!.selector.matchLabels!)
+      .map(([k, v]) => `${k}=${v}`)
+      .join(',');
     const service = await core.readNamespacedService({ name: RELEASE, namespace });
     nodeUrl = `http://${nodeAddress}:${service.spec!.ports![0]!.nodePort}`;
 
@@ -270,7 +339,10 @@ describe.runIf(ready)('the prod values: HPA out and in, the PDB during a drain, 
     const probe = `const fs=require('fs');let w='writable';try{fs.writeFileSync('/app/x','')}catch(e){w=e.code}
       const s=fs.readFileSync('/proc/self/status','utf8');console.log(JSON.stringify({uid:process.getuid(),gid:process.getgid(),root:w,
       capEff:/CapEff:\\s*(\\w+)/.exec(s)[1],noNewPrivs:/NoNewPrivs:\\s*(\\d)/.exec(s)[1]}))`;
-    const seen = JSON.parse(await execInPod(kc, namespace, pods[0]!.metadata!.name!, 'api', ['node', '-e', probe])) as Record<string, unknown>;
+    const seen = JSON.parse(await execInPod(kc, namespace, pods[0]!.metadata!.name!, 'api', ['node', '-e', probe])) as Record<
+      string,
+      unknown
+    >;
     console.log(`pod ${pods[0]!.metadata!.name} runs as ${JSON.stringify(seen)}`);
     expect(seen).toEqual({ uid: 10001, gid: 10001, root: 'EROFS', capEff: '0000000000000000', noNewPrivs: '1' });
   });
@@ -286,23 +358,33 @@ describe.runIf(ready)('the prod values: HPA out and in, the PDB during a drain, 
     const started = Date.now();
     let out;
     try {
-      out = await eventually(async () => {
-        const state = await hpaState();
-        const readyCount = (await readyPods()).length;
-        if (state.desired <= 2 || readyCount <= 2) throw new Error(`HPA ${JSON.stringify(state)}, ${readyCount} ready pods`);
-        return { ...state, ready: readyCount };
-      }, 240_000, 3000);
+      out = await eventually(
+        async () => {
+          const state = await hpaState();
+          const readyCount = (await readyPods()).length;
+          if (state.desired <= 2 || readyCount <= 2) throw new Error(`HPA ${JSON.stringify(state)}, ${readyCount} ready pods`);
+          return { ...state, ready: readyCount };
+        },
+        240_000,
+        3000,
+      );
     } finally {
       const report = await load.stop();
       console.log(`HPA load on ${nodeUrl}/predict: ${loadLine(report)}`);
     }
-    console.log(`HPA scaled out to ${out.ready} ready pods (desired ${out.desired}, CPU ${out.cpu}% of requests) after ${((Date.now() - started) / 1000).toFixed(0)} s of load`);
+    console.log(
+      `HPA scaled out to ${out.ready} ready pods (desired ${out.desired}, CPU ${out.cpu}% of requests) after ${((Date.now() - started) / 1000).toFixed(0)} s of load`,
+    );
     const stopped = Date.now();
-    const back = await eventually(async () => {
-      const state = await hpaState();
-      if (state.desired !== 2 || (await readyPods()).length !== 2) throw new Error(`HPA ${JSON.stringify(state)}`);
-      return state;
-    }, 300_000, 3000);
+    const back = await eventually(
+      async () => {
+        const state = await hpaState();
+        if (state.desired !== 2 || (await readyPods()).length !== 2) throw new Error(`HPA ${JSON.stringify(state)}`);
+        return state;
+      },
+      300_000,
+      3000,
+    );
     console.log(`HPA scaled back in to ${back.desired} ready pods ${((Date.now() - stopped) / 1000).toFixed(0)} s after the load stopped`);
   }, 600_000);
 
@@ -314,7 +396,17 @@ describe.runIf(ready)('the prod values: HPA out and in, the PDB during a drain, 
       // Only this release's pods: the cluster's own (CoreDNS, metrics-server) and other tests' pods stay untouched.
       drain = await runProcess(
         info.kubectl,
-        ['--kubeconfig', info.kubeconfig, 'drain', info.nodeName, '--pod-selector', selector, '--ignore-daemonsets', '--delete-emptydir-data', '--timeout=20s'],
+        [
+          '--kubeconfig',
+          info.kubeconfig,
+          'drain',
+          info.nodeName,
+          '--pod-selector',
+          selector,
+          '--ignore-daemonsets',
+          '--delete-emptydir-data',
+          '--timeout=20s',
+        ],
         { timeoutMs: 120_000 },
       );
     } finally {

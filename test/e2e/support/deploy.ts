@@ -43,7 +43,8 @@ export async function helmHistory(kubeconfig: string, namespace: string, release
 
 export async function helmUninstall(kubeconfig: string, namespace: string, release = RELEASE): Promise<void> {
   const helm = findHelm();
-  if (helm) await runProcess(helm, ['uninstall', release, '--kubeconfig', kubeconfig, '--namespace', namespace, '--wait', '--timeout', '60s']);
+  if (helm)
+    await runProcess(helm, ['uninstall', release, '--kubeconfig', kubeconfig, '--namespace', namespace, '--wait', '--timeout', '60s']);
 }
 
 /** Runs `command` in a pod's container, like `kubectl exec`; resolves with stdout, rejects on a non-zero exit. */
@@ -59,17 +60,29 @@ export function execInPod(kc: KubeConfig, namespace: string, pod: string, contai
     });
   return new Promise((resolve, reject) => {
     void new Exec(kc)
-      .exec(namespace, pod, container, command, sink((t) => (stdout += t)), sink((t) => (stderr += t)), null, false, (status) => {
-        if (status.status === 'Success') resolve(stdout);
-        else reject(new Error(`exec ${command.join(' ')}: ${status.message ?? status.status}; stderr: ${stderr}`));
-      })
+      .exec(
+        namespace,
+        pod,
+        container,
+        command,
+        sink((t) => (stdout += t)),
+        sink((t) => (stderr += t)),
+        null,
+        false,
+        (status) => {
+          if (status.status === 'Success') resolve(stdout);
+          else reject(new Error(`exec ${command.join(' ')}: ${status.message ?? status.status}; stderr: ${stderr}`));
+        },
+      )
       .catch(reject);
   });
 }
 
 /** A kubeconfig for `server` (trusting `caData`) that authenticates with a bearer token. */
 export function tokenKubeconfig(file: string, server: string, caData: string | undefined, token: string): string {
-  const cluster = caData ? `{server: "${server}", certificate-authority-data: "${caData}"}` : `{server: "${server}", insecure-skip-tls-verify: true}`;
+  const cluster = caData
+    ? `{server: "${server}", certificate-authority-data: "${caData}"}`
+    : `{server: "${server}", insecure-skip-tls-verify: true}`;
   writeFileSync(
     file,
     [

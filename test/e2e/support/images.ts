@@ -35,21 +35,36 @@ export interface E2eImages {
 
 /** The image the derived ones start from: what `npm run image:build` tags as latest. */
 export const BASE_IMAGE = `${IMAGE_NAME}:latest`;
+/** A repository of their own, so no tag `npm run image:build` or the image tests make is ever replaced. */
+const E2E_REPOSITORY = `${IMAGE_NAME}-e2e`;
 const run = promisify(execFile);
 
-export const preloadedImages = (): E2eImages | undefined => (process.env.E2E_IMAGES ? (JSON.parse(process.env.E2E_IMAGES) as E2eImages) : undefined);
+export const preloadedImages = (): E2eImages | undefined =>
+  process.env.E2E_IMAGES ? (JSON.parse(process.env.E2E_IMAGES) as E2eImages) : undefined;
 
 function trainSeed(seed: number): string {
   const dir = mkdtempSync(path.join(os.tmpdir(), `hd-e2e-model-${seed}-`));
   execFileSync(
     process.execPath,
-    ['--import', 'tsx', path.join(repoRoot, 'src/train/cli.ts'), '--data', clevelandFile, '--out', dir, '--no-track', '--seed', String(seed)],
+    [
+      '--import',
+      'tsx',
+      path.join(repoRoot, 'src/train/cli.ts'),
+      '--data',
+      clevelandFile,
+      '--out',
+      dir,
+      '--no-track',
+      '--seed',
+      String(seed),
+    ],
     { cwd: repoRoot, stdio: ['ignore', 'ignore', 'pipe'], timeout: 240_000 },
   );
   return dir;
 }
 
-const modelVersionOf = (dir: string) => (JSON.parse(readFileSync(path.join(dir, MODEL_FILES.card), 'utf8')) as { modelVersion: string }).modelVersion;
+const modelVersionOf = (dir: string) =>
+  (JSON.parse(readFileSync(path.join(dir, MODEL_FILES.card), 'utf8')) as { modelVersion: string }).modelVersion;
 
 /** BASE_IMAGE with the model in `modelDir`, labelled as the contract says; returns its reference. */
 async function imageWithModel(modelDir: string, ref: string): Promise<string> {
@@ -58,11 +73,20 @@ async function imageWithModel(modelDir: string, ref: string): Promise<string> {
     for (const file of [MODEL_FILES.onnx, MODEL_FILES.card]) cpSync(path.join(modelDir, file), path.join(context, file));
     const card = JSON.parse(readFileSync(path.join(modelDir, MODEL_FILES.card), 'utf8')) as { modelVersion: string; createdAt: string };
     writeFileSync(path.join(context, 'Dockerfile'), `FROM ${BASE_IMAGE}\nCOPY ${MODEL_FILES.onnx} ${MODEL_FILES.card} /app/artifacts/\n`);
-    const labels = imageLabels({ modelVersion: card.modelVersion, revision: 'e2e-test', version: '0.0.0-e2e', created: card.createdAt, source: 'test/e2e' });
-    await dockerChecked(['build', '--quiet', '--tag', ref, ...Object.entries(labels).flatMap(([k, v]) => ['--label', `${k}=${v}`]), context], {
-      env: { DOCKER_BUILDKIT: '0' },
-      timeoutMs: 180_000,
+    const labels = imageLabels({
+      modelVersion: card.modelVersion,
+      revision: 'e2e-test',
+      version: '0.0.0-e2e',
+      created: card.createdAt,
+      source: 'test/e2e',
     });
+    await dockerChecked(
+      ['build', '--quiet', '--tag', ref, ...Object.entries(labels).flatMap(([k, v]) => ['--label', `${k}=${v}`]), context],
+      {
+        env: { DOCKER_BUILDKIT: '0' },
+        timeoutMs: 180_000,
+      },
+    );
     return ref;
   } finally {
     rmSync(context, { recursive: true, force: true });
@@ -88,15 +112,19 @@ export async function prepareImages(log: (line: string) => void): Promise<E2eIma
     const card = JSON.parse(readFileSync(path.join(brokenDir, MODEL_FILES.card), 'utf8')) as Record<string, unknown>;
     writeFileSync(path.join(brokenDir, MODEL_FILES.card), JSON.stringify({ ...card, contractVersion: CONTRACT_VERSION + 1 }));
     const images: E2eImages = {
-      v1: { ref: await imageWithModel(v1Dir, imageReference(v1Version)), modelVersion: v1Version },
-      v2: { ref: await imageWithModel(v2Dir, imageReference(v2Version)), modelVersion: v2Version },
-      broken: { ref: await imageWithModel(brokenDir, imageReference(`${v1Version}-broken-contract`)), modelVersion: v1Version },
-      missing: imageReference(`missing-${Date.now()}`),
+      v1: { ref: await imageWithModel(v1Dir, imageReference(v1Version, E2E_REPOSITORY)), modelVersion: v1Version },
+      v2: { ref: await imageWithModel(v2Dir, imageReference(v2Version, E2E_REPOSITORY)), modelVersion: v2Version },
+      broken: { ref: await imageWithModel(brokenDir, imageReference(`${v1Version}-broken-contract`, E2E_REPOSITORY)), modelVersion: v1Version },
+      missing: imageReference(`missing-${Date.now()}`, E2E_REPOSITORY),
     };
     await Promise.all(
-      [images.v1, images.v2, images.broken].map(({ ref }) => run('bash', [path.join(CLUSTER_SCRIPTS, 'load-image.sh'), ref], { timeout: 300_000 })),
+      [images.v1, images.v2, images.broken].map(({ ref }) =>
+        run('bash', [path.join(CLUSTER_SCRIPTS, 'load-image.sh'), ref], { timeout: 300_000 }),
+      ),
     );
-    log(`e2e images built and loaded in ${((Date.now() - started) / 1000).toFixed(1)} s: ${images.v1.ref}, ${images.v2.ref}, ${images.broken.ref}`);
+    log(
+      `e2e images built and loaded in ${((Date.now() - started) / 1000).toFixed(1)} s: ${images.v1.ref}, ${images.v2.ref}, ${images.broken.ref}`,
+    );
     return images;
   } finally {
     rmSync(v2Dir, { recursive: true, force: true });

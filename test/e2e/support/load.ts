@@ -33,7 +33,12 @@ function post(agent: http.Agent, url: URL): Promise<{ status: number; body: stri
   return new Promise((resolve, reject) => {
     const request = http.request(
       url,
-      { method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(BODY) }, timeout: 10_000 },
+      {
+        method: 'POST',
+        agent,
+        headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(BODY) },
+        timeout: 10_000,
+      },
       (response) => {
         let body = '';
         response.setEncoding('utf8');
@@ -92,14 +97,27 @@ export function startLoad(baseUrl: string, clients = 4, tail = 50): Load {
       stopping = true;
       await Promise.all(loops);
       const seconds = (Date.now() - started) / 1000;
-      return { requests, failures, causes, answersByVersion, ...(firstVersion ? { firstVersion } : {}), lastVersions: [...recent], switches, seconds };
+      return {
+        requests,
+        failures,
+        causes,
+        answersByVersion,
+        ...(firstVersion ? { firstVersion } : {}),
+        lastVersions: [...recent],
+        switches,
+        seconds,
+      };
     },
   };
 }
 
 /** One CI log line: "12345 requests in 61.2 s, 0 failed; answers: v1 6000, v2 6345 (38 switches while both served)". */
 export function loadLine(report: LoadReport): string {
-  const answers = Object.entries(report.answersByVersion).map(([version, count]) => `${version} ${count}`).join(', ');
-  const causes = Object.entries(report.causes).map(([cause, count]) => `${count}x ${cause}`).join('; ');
+  const answers = Object.entries(report.answersByVersion)
+    .map(([version, count]) => `${version} ${count}`)
+    .join(', ');
+  const causes = Object.entries(report.causes)
+    .map(([cause, count]) => `${count}x ${cause}`)
+    .join('; ');
   return `${report.requests} requests in ${report.seconds.toFixed(1)} s, ${report.failures} failed${causes ? ` (${causes})` : ''}; answers: ${answers} (${report.switches} switches)`;
 }
