@@ -10,6 +10,7 @@
 import { argument, CacheSharingMode, Container, dag, Directory, File, float, func, object, Secret, Service } from '@dagger.io/dagger';
 import { imageTag, modelCardSummary, readContract, type ArtifactContract, type ModelCardSummary } from './contract.js';
 import { describeError } from './failed-exec.js';
+import { engineKubeconfig, type TunnelMode } from './kubeconfig.js';
 
 const MLFLOW_PORT = 5000;
 /** Go toolchain for building Helm with scripts/ci/install-helm.sh (same link flags as CI uses natively). */
@@ -17,6 +18,12 @@ const GO_IMAGE = 'golang:1.26-bookworm';
 /** Python for the MLflow server, installed by scripts/ci/install-mlflow.sh at its pinned version. */
 const PYTHON_IMAGE = 'python:3.12-slim-bookworm';
 const WORKDIR = '/src';
+/** The service alias the deploy reaches a tunnelled API server by (kubeconfig.ts). */
+const KUBE_API_ALIAS = 'kube-api';
+/** For e2e: a single-node k3s, a registry it pulls the test images from, and skopeo to push them there. */
+const K3S_IMAGE = 'rancher/k3s:v1.33.1-k3s1';
+const REGISTRY_IMAGE = 'registry:2.8.3';
+const SKOPEO_IMAGE = 'quay.io/skopeo/stable:v1.18.0';
 
 interface ManifestEntry {
   file: string;
@@ -320,7 +327,10 @@ export class HeartDiseaseMlops {
 
   /**
    * Load build() into the Docker engine the CLI talks to, tagged heart-disease-api:<model version>; run after
-   * `eval $(minikube docker-env)` that engine is Minikube's. Returns the image reference for deploy --image.
+   * `eval $(minikube docker-env)` that engine is Minikube's (the CLI, on the host, talks to it, so the engine never
+   * needs to reach Minikube). Returns the image reference for deploy --image. Without a Docker socket (Minikube's
+   * containerd or CRI-O runtime, or no docker-env): `dagger call build export --path image.tar` and then
+   * `minikube image load image.tar`.
    */
   @func({ cache: 'never' })
   async minikubeLoad(
@@ -334,9 +344,11 @@ export class HeartDiseaseMlops {
   }
 
   /**
-   * Deploy to the cluster in the kubeconfig with the project's deploy code (`npm run deploy`: Helm chart rendered,
-   * server-side apply, rollout wait, rollback on failure). For Minikube pass the file
+   * Deploy to the cluster in the kubeconfig with the project's deploy code (`npm run deploy`: a Helm release, live
+   * rollout progress, `helm rollback` on failure, a check through the Service). For Minikube pass the file
    * `kubectl config view --flatten --minify > kubeconfig` writes (certificates embedded) as --kubeconfig file:kubeconfig.
+   * A server on the host's loopback or a network only the host reaches (Minikube's) is reached through a tunnel to
+   * the host, with the certificate still checked against the kubeconfig's server name (dagger/src/kubeconfig.ts).
    */
   @func({ cache: 'never' })
   async deploy(
@@ -350,11 +362,23 @@ export class HeartDiseaseMlops {
     image?: string,
     /** How long to wait for the rollout before rolling back. */
     timeout = '300s',
+    /** Reach the API server through the host: auto (loopback, private networks, host-only names), always or never. */
+    tunnel = 'auto',
   ): Promise<string> {
-    const reference = image ?? `${(await this.contract()).image.name}:${imageTag((await this.modelCard(await this.train())).modelVersion)}`;
+    if (!['auto', 'always', 'never'].includes(tunnel)) throw new Error(`--tunnel must be auto, always or never, got '${tunnel}'`);
+    const card = image ? undefined : await this.modelCard(await this.train());
+    const reference = image ?? `${(await this.contract()).image.name}:${imageTag(card!.modelVersion)}`;
+    const forEngine = engineKubeconfig(await kubeconfig.plaintext(), KUBE_API_ALIAS, tunnel as TunnelMode);
+    let deployer = this.workspace(
+      this.nodeBase().withFile('/usr/local/bin/helm', this.goBuilt('scripts/ci/install-helm.sh', '/go/bin/helm')),
+    );
+    if (forEngine.tunnel) {
+      const { host, port } = forEngine.tunnel;
+      deployer = deployer.withServiceBinding(KUBE_API_ALIAS, dag.host().service([{ frontend: port, backend: port }], { host }));
+    }
     return (
-      this.workspace(this.nodeBase().withFile('/usr/local/bin/helm', this.goBuilt('scripts/ci/install-helm.sh', '/go/bin/helm')))
-        .withMountedSecret('/run/secrets/kubeconfig', kubeconfig)
+      deployer
+        .withMountedSecret('/run/secrets/kubeconfig', dag.setSecret(`heart-disease-kubeconfig-${Date.now()}`, forEngine.text))
         // A deploy acts on a cluster: never answer it from the exec cache.
         .withEnvVariable('DEPLOY_REQUESTED_AT', new Date().toISOString())
         .withExec([
@@ -372,9 +396,133 @@ export class HeartDiseaseMlops {
           reference,
           '--timeout',
           timeout,
+          // The model the image was built with: the Service must answer with it after the rollout.
+          ...(card ? ['--model-version', card.modelVersion] : []),
         ])
         .stdout()
     );
+  }
+
+  /**
+   * The end-to-end deploy suite (test/e2e, as `.ci/run` runs it on the project's own cluster) against a single-node
+   * k3s started as a service: the images of two model versions and of a broken model are built, pushed to a
+   * registry service k3s pulls from, and `npm run deploy` installs, upgrades under load, rolls back, and meets the
+   * prod values' HPA and PDB. Like the project's cluster, k3s runs without NetworkPolicy enforcement here.
+   */
+  @func({ cache: 'never' })
+  async e2e(
+    /** Trained artifacts of the first model version (default: train()). */
+    artifacts?: Directory,
+  ): Promise<string> {
+    const contract = await this.contract();
+    const v1 = artifacts ?? (await this.train());
+    const v2 = await this.train(undefined, 7);
+    // Same model, another contract version: the API starts, refuses it, and never becomes ready.
+    const broken = this.nodeBase()
+      .withDirectory('/model', v1)
+      .withExec([
+        'node',
+        '-e',
+        `const fs=require('fs'),f='/model/${contract.files.card}',c=JSON.parse(fs.readFileSync(f));c.contractVersion++;fs.writeFileSync(f,JSON.stringify(c))`,
+      ])
+      .directory('/model');
+    const repository = `registry:5000/${contract.image.name}-e2e`;
+    const [v1Version, v2Version] = [(await this.modelCard(v1)).modelVersion, (await this.modelCard(v2)).modelVersion];
+    const images = {
+      v1: { ref: `${repository}:${imageTag(v1Version)}`, modelVersion: v1Version },
+      v2: { ref: `${repository}:${imageTag(v2Version)}`, modelVersion: v2Version },
+      broken: { ref: `${repository}:${imageTag(`${v1Version}-broken-contract`)}`, modelVersion: v1Version },
+      missing: `${repository}:missing`,
+    };
+
+    const registry = dag
+      .container()
+      .from(REGISTRY_IMAGE)
+      .withMountedCache('/var/lib/registry', dag.cacheVolume('heart-disease-e2e-registry'))
+      .withExposedPort(5000)
+      .asService();
+    await registry.start();
+    try {
+      let pusher = dag.container().from(SKOPEO_IMAGE).withServiceBinding('registry', registry);
+      for (const [name, model] of [
+        ['v1', v1],
+        ['v2', v2],
+        ['broken', broken],
+      ] as const) {
+        pusher = pusher
+          .withFile(`/images/${name}.tar`, (await this.build(model)).asTarball())
+          .withExec(['skopeo', 'copy', '--dest-tls-verify=false', `oci-archive:/images/${name}.tar`, `docker://${images[name].ref}`]);
+      }
+      await pusher.sync();
+
+      const run = `${Date.now()}`;
+      const shared = dag.cacheVolume('heart-disease-e2e-k3s-config');
+      const k3s = dag
+        .container()
+        .from(K3S_IMAGE)
+        .withNewFile('/etc/rancher/k3s/registries.yaml', 'mirrors:\n  "registry:5000":\n    endpoint: ["http://registry:5000"]\n')
+        .withServiceBinding('registry', registry)
+        .withMountedCache('/shared', shared)
+        .withMountedTemp('/var/lib/rancher')
+        .withMountedTemp('/var/lib/kubelet')
+        .withMountedTemp('/var/log')
+        .withExposedPort(6443)
+        .withExposedPort(30080, { experimentalSkipHealthcheck: true })
+        .asService({
+          args: [
+            'sh',
+            '-c',
+            // k3s delegates cgroup v2 controllers to its pods only when it runs as PID 1; as a service it does not,
+            // so the processes leave the root cgroup and the controllers are enabled for the children first.
+            'if [ -f /sys/fs/cgroup/cgroup.controllers ]; then mkdir -p /sys/fs/cgroup/k3s-init; ' +
+              'for p in $(cat /sys/fs/cgroup/cgroup.procs); do echo $p > /sys/fs/cgroup/k3s-init/cgroup.procs 2>/dev/null || true; done; ' +
+              "sed 's/[^ ][^ ]*/+&/g' /sys/fs/cgroup/cgroup.controllers > /sys/fs/cgroup/cgroup.subtree_control; fi; " +
+              `mkdir -p /shared/${run} && exec k3s server --node-name k3s-e2e --tls-san k3s --disable traefik --disable-network-policy ` +
+              `--egress-selector-mode disabled --write-kubeconfig /shared/${run}/k3s.yaml --write-kubeconfig-mode 644`,
+          ],
+          insecureRootCapabilities: true,
+        });
+      const cluster = {
+        kubeconfig: '/cluster/kubeconfig',
+        kubectl: '/usr/local/bin/kubectl',
+        containerdSocket: '',
+        nodeName: 'k3s-e2e',
+        nodeIP: 'k3s',
+        kubernetesVersion: K3S_IMAGE.split(':')[1]!.replace(/-k3s\d+$/, ''),
+        seconds: { nodeReady: 0, corednsReady: 0, metricsReady: 0 },
+      };
+      return await this.workspace(
+        this.nodeBase().withFile('/usr/local/bin/helm', this.goBuilt('scripts/ci/install-helm.sh', '/go/bin/helm')),
+      )
+        .withFile('/usr/local/bin/k3s', dag.container().from(K3S_IMAGE).file('/bin/k3s'))
+        .withExec(['ln', '-s', 'k3s', '/usr/local/bin/kubectl']) // k3s is multi-call: named kubectl, it is kubectl
+        .withMountedDirectory('/data', await this.uciFiles('default'))
+        .withMountedCache('/shared', shared)
+        .withServiceBinding('k3s', k3s)
+        .withNewFile('/cluster/cluster.json', JSON.stringify(cluster))
+        // What test/e2e reads instead of building and loading images and reaching NodePorts on 127.0.0.1.
+        .withEnvVariable('HD_CLUSTER_DIR', '/cluster')
+        .withEnvVariable('E2E_IMAGES', JSON.stringify(images))
+        .withEnvVariable('E2E_NODE_ADDRESS', 'k3s')
+        .withEnvVariable('UCI_DATA_DIR', '/data')
+        .withEnvVariable('CI', 'true')
+        .withEnvVariable('E2E_RUN', run)
+        .withExec([
+          'bash',
+          '-euo',
+          'pipefail',
+          '-c',
+          // k3s writes its kubeconfig for 127.0.0.1; the suite reaches it by the service alias (in --tls-san).
+          `for i in $(seq 120); do [ -s /shared/${run}/k3s.yaml ] && break; sleep 1; done; ` +
+            `sed 's#https://127.0.0.1:6443#https://k3s:6443#' /shared/${run}/k3s.yaml > /cluster/kubeconfig; ` +
+            `until kubectl --kubeconfig /cluster/kubeconfig wait --for=condition=Ready node/k3s-e2e --timeout=5s >/dev/null 2>&1; do sleep 2; done; ` +
+            'kubectl --kubeconfig /cluster/kubeconfig -n kube-system rollout status deployment/metrics-server --timeout=180s; ' +
+            'npx vitest run test/e2e',
+        ])
+        .stdout();
+    } finally {
+      await registry.stop();
+    }
   }
 
   /**

@@ -39,6 +39,7 @@ export const EXPECTED_FUNCTIONS = [
   'serve',
   'minikubeLoad',
   'deploy',
+  'e2e',
   'mlflowServer',
 ].sort();
 

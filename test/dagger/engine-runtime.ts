@@ -267,8 +267,8 @@ export function servedAt(use: SdkImport, clientNames: () => Set<string>): { serv
  * A temporary copy of dagger/ laid out as the runtime lays out the module (runtime_node.go:95-107): package.json and
  * tsconfig.json as the runtime rewrites them, src/, and sdk/ whose index.ts exports exactly the names written down
  * above, also reachable as node_modules/@dagger.io/dagger (runtime_node.go:100). The bundled library (core.js) and the
- * generated client stand in as the npm package's own files; no other node_modules, so @dagger.io/dagger resolves only
- * to the served surface.
+ * generated client stand in as the npm package's own files; besides them node_modules holds only the production
+ * dependencies the runtime installs, so @dagger.io/dagger resolves only to the served surface.
  */
 export function servedModuleCopy(): { root: string; moduleDir: string; tsconfig: string; cleanup: () => void } {
   const npmIndex = path.join(sdkDir, 'dist/src/index.js');
@@ -300,5 +300,10 @@ export function servedModuleCopy(): { root: string; moduleDir: string; tsconfig:
   );
   mkdirSync(path.join(moduleDir, 'node_modules/@dagger.io'), { recursive: true });
   symlinkSync(sdk, path.join(moduleDir, 'node_modules', SDK_ALIAS), 'dir');
+  // The production dependencies the runtime installs (npm install --omit=dev), as dagger/node_modules holds them.
+  for (const name of Object.keys(runtimePackageJson(readJson<PackageJson>('package.json')).dependencies ?? {})) {
+    mkdirSync(path.dirname(path.join(moduleDir, 'node_modules', name)), { recursive: true });
+    symlinkSync(path.join(daggerDir, 'node_modules', name), path.join(moduleDir, 'node_modules', name), 'dir');
+  }
   return { root, moduleDir, tsconfig, cleanup: () => rmSync(root, { recursive: true, force: true }) };
 }

@@ -108,6 +108,7 @@ describe.skipIf(!withSdk)('Dagger module introspection (SDK scan over dagger/src
       serve: 'Service',
       minikubeLoad: 'String',
       deploy: 'String',
+      e2e: 'String',
       mlflowServer: 'Service',
     });
   });
