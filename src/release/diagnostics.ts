@@ -21,7 +21,8 @@ export function podState(pod: V1Pod): string {
     const last = status.lastState?.terminated;
     // CrashLoopBackOff's message only repeats the pod's name; the reason and the last exit say it all.
     const message = waiting?.message && waiting.reason !== 'CrashLoopBackOff' ? ` (${waiting.message})` : '';
-    let text = waiting ? `${waiting.reason ?? 'Waiting'}${message}` : status.state?.running ? 'Running, not ready' : '';
+    const exited = status.state?.terminated ? `Terminated, exit ${status.state.terminated.exitCode}` : '';
+    let text = waiting ? `${waiting.reason ?? 'Waiting'}${message}` : status.state?.running ? 'Running, not ready' : exited;
     if (status.restartCount > 0) text += `${text ? ', ' : ''}${status.restartCount} restarts`;
     if (last) text += `, last exit ${last.exitCode}${last.reason ? ` ${last.reason}` : ''}`;
     if (text) parts.push(text);

@@ -214,6 +214,45 @@ describe.runIf(ready)('deploy with the dev values (NodePort 30080)', () => {
   );
 });
 
+describe.runIf(ready)('a first install that fails', () => {
+  const namespace = `e2e-first-${randomBytes(3).toString('hex')}`;
+  afterAll(() => deleteNamespace(namespace), 120_000);
+
+  it('has nothing to roll back to: exit 1, the failed release stays for inspection, and the next deploy installs over it', async () => {
+    // ClusterIP: NodePort 30080 belongs to the dev release above.
+    const failing = values('first-failing', {
+      progressDeadlineSeconds: 20,
+      image: { pullPolicy: 'Never' },
+      service: { type: 'ClusterIP' },
+    });
+    const args = [
+      '--kubeconfig',
+      info.kubeconfig,
+      '--namespace',
+      namespace,
+      '--values',
+      devValues,
+      '--values',
+      failing,
+      '--timeout',
+      '120s',
+    ];
+    const run = await deployCli([...args, '--image', images.missing]);
+    expect(run.code, run.output).toBe(EXIT_CODES.rollout);
+    expect(lastLine(run.stderr)).toMatch(
+      /ErrImageNeverPull.*a first install has nothing to roll back to: it stays for inspection \(helm uninstall/,
+    );
+    expect(await helmHistory(info.kubeconfig, namespace)).toMatchObject([{ revision: 1, status: 'failed' }]);
+
+    const fixed = await deployCli([...args, '--image', images.v1.ref]);
+    expect(fixed.code, fixed.output).toBe(0);
+    expect(await helmHistory(info.kubeconfig, namespace)).toMatchObject([
+      { revision: 1, status: expect.stringMatching(/failed|superseded/) },
+      { revision: 2, status: 'deployed' },
+    ]);
+  }, 300_000);
+});
+
 describe.runIf(ready)('kubeconfig problems: exit code and a one-line reason', () => {
   const namespace = `e2e-norights-${randomBytes(3).toString('hex')}`;
   afterAll(() => core.deleteNamespace({ name: namespace }).catch(() => undefined));

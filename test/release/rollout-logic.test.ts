@@ -246,6 +246,11 @@ describe("a failing pod's state and the reason in one line", () => {
       'CrashLoopBackOff, 2 restarts, last exit 1 Error',
     ],
     ['running, not ready yet', pod({ phase: 'Running', containerStatuses: [container({ running: {} })] }), 'Running, not ready'],
+    [
+      'exited, not restarted yet',
+      pod({ phase: 'Running', containerStatuses: [container({ terminated: { exitCode: 1 } })] }),
+      'Terminated, exit 1',
+    ],
   ])('%s', (_name, input, state) => expect(podState(input)).toBe(state));
 
   const report = (over: Partial<PodReport>): PodReport => ({

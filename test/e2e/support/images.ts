@@ -114,14 +114,18 @@ export async function prepareImages(log: (line: string) => void): Promise<E2eIma
     const images: E2eImages = {
       v1: { ref: await imageWithModel(v1Dir, imageReference(v1Version, E2E_REPOSITORY)), modelVersion: v1Version },
       v2: { ref: await imageWithModel(v2Dir, imageReference(v2Version, E2E_REPOSITORY)), modelVersion: v2Version },
-      broken: { ref: await imageWithModel(brokenDir, imageReference(`${v1Version}-broken-contract`, E2E_REPOSITORY)), modelVersion: v1Version },
+      broken: {
+        ref: await imageWithModel(brokenDir, imageReference(`${v1Version}-broken-contract`, E2E_REPOSITORY)),
+        modelVersion: v1Version,
+      },
       missing: imageReference(`missing-${Date.now()}`, E2E_REPOSITORY),
     };
-    await Promise.all(
-      [images.v1, images.v2, images.broken].map(({ ref }) =>
-        run('bash', [path.join(CLUSTER_SCRIPTS, 'load-image.sh'), ref], { timeout: 300_000 }),
-      ),
-    );
+    // One at a time, and once more on a failure: imports of images sharing layers at the same moment (another test
+    // may load one too) have been seen to leave a name missing.
+    for (const { ref } of [images.v1, images.v2, images.broken]) {
+      const load = () => run('bash', [path.join(CLUSTER_SCRIPTS, 'load-image.sh'), ref], { timeout: 300_000 });
+      await load().catch(load);
+    }
     log(
       `e2e images built and loaded in ${((Date.now() - started) / 1000).toFixed(1)} s: ${images.v1.ref}, ${images.v2.ref}, ${images.broken.ref}`,
     );
