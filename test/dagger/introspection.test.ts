@@ -124,6 +124,8 @@ describe.skipIf(!withSdk)('Dagger module introspection (SDK scan over dagger/src
     expect(arg('deploy', 'values').defaultValue).toBe('deploy/helm/heart-disease-api/values-dev.yaml');
     expect(arg('deploy', 'image').isOptional).toBe(true);
     expect(arg('deploy', 'timeout').defaultValue).toBe('300s');
+    expect(arg('deploy', 'tunnel').defaultValue).toBe('auto');
+    expect(Object.keys(fn('e2e').arguments)).toEqual(['artifacts']);
   });
 
   it("deploy's default values file and the default image name exist in the project", () => {
