@@ -455,7 +455,7 @@ describe.runIf(ready)('the prod values: HPA out and in, the PDB during a drain, 
     const refusals = drain.stderr.split("Cannot evict pod as it would violate the pod's disruption budget").length - 1;
     const evicted = drain.stdout.match(/evicted/g)?.length ?? 0;
     console.log(
-      `kubectl drain exit ${drain.code}: ${evicted} pod evicted, ${refusals} evictions refused by the PodDisruptionBudget; ${lastLine(drain.stderr)}`,
+      `kubectl drain exit ${drain.code}: ${evicted} pod(s) evicted, ${refusals} evictions refused by the PodDisruptionBudget; ${lastLine(drain.stderr)}`,
     );
     console.log(`load during the drain: ${loadLine(report)}`);
     expect(drain.code).not.toBe(0);
