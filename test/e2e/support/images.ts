@@ -4,12 +4,11 @@
  *   broken  the API with a model.json of another contract version: the container starts, refuses the model, never
  *           becomes ready;
  *   missing a reference no store has (deployed with pullPolicy Never, so nothing tries a registry).
- * Built from the API image `npm run image:build` makes (`<image>:latest`) with only the model layer replaced, so each
- * build takes seconds, then loaded into the node with scripts/cluster/load-image.sh. E2E_IMAGES (JSON of this
+ * Built from the API image `npm run image:build` makes with only the model layer replaced, so each build takes seconds, then loaded into the node with scripts/cluster/load-image.sh. E2E_IMAGES (JSON of this
  * module's E2eImages) names images already in the cluster instead: the Dagger `e2e` function imports them into k3s.
  */
 import { execFileSync } from 'node:child_process';
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -33,8 +32,16 @@ export interface E2eImages {
   missing: string;
 }
 
-/** The image the derived ones start from: what `npm run image:build` tags as latest. */
-export const BASE_IMAGE = `${IMAGE_NAME}:latest`;
+/**
+ * The images the derived ones may start from (only their code layers are kept): the one `npm run image:build` made
+ * for this checkout's artifacts/ (<image>:<model version>), else <image>:latest. The versioned tag first, because
+ * :latest is moved by every image build on the machine (and has been seen to vanish while other tests ran).
+ */
+export function baseImageCandidates(): string[] {
+  const card = path.join(repoRoot, 'artifacts', MODEL_FILES.card);
+  return [...(existsSync(card) ? [imageReference(modelVersionOf(path.dirname(card)))] : []), `${IMAGE_NAME}:latest`];
+}
+
 /** A repository of their own, so no tag `npm run image:build` or the image tests make is ever replaced. */
 const E2E_REPOSITORY = `${IMAGE_NAME}-e2e`;
 const run = promisify(execFile);
@@ -66,13 +73,13 @@ function trainSeed(seed: number): string {
 const modelVersionOf = (dir: string) =>
   (JSON.parse(readFileSync(path.join(dir, MODEL_FILES.card), 'utf8')) as { modelVersion: string }).modelVersion;
 
-/** BASE_IMAGE with the model in `modelDir`, labelled as the contract says; returns its reference. */
-async function imageWithModel(modelDir: string, ref: string): Promise<string> {
+/** `base` with the model in `modelDir`, labelled as the contract says; returns its reference. */
+async function imageWithModel(base: string, modelDir: string, ref: string): Promise<string> {
   const context = mkdtempSync(path.join(os.tmpdir(), 'hd-e2e-image-'));
   try {
     for (const file of [MODEL_FILES.onnx, MODEL_FILES.card]) cpSync(path.join(modelDir, file), path.join(context, file));
     const card = JSON.parse(readFileSync(path.join(modelDir, MODEL_FILES.card), 'utf8')) as { modelVersion: string; createdAt: string };
-    writeFileSync(path.join(context, 'Dockerfile'), `FROM ${BASE_IMAGE}\nCOPY ${MODEL_FILES.onnx} ${MODEL_FILES.card} /app/artifacts/\n`);
+    writeFileSync(path.join(context, 'Dockerfile'), `FROM ${base}\nCOPY ${MODEL_FILES.onnx} ${MODEL_FILES.card} /app/artifacts/\n`);
     const labels = imageLabels({
       modelVersion: card.modelVersion,
       revision: 'e2e-test',
@@ -93,14 +100,18 @@ async function imageWithModel(modelDir: string, ref: string): Promise<string> {
   }
 }
 
-export async function haveBaseImage(): Promise<boolean> {
-  return (await docker(['image', 'inspect', BASE_IMAGE])).code === 0;
+/** The first of baseImageCandidates() that Docker has. */
+export async function findBaseImage(): Promise<string | undefined> {
+  for (const ref of baseImageCandidates()) if ((await docker(['image', 'inspect', ref])).code === 0) return ref;
+  return undefined;
 }
 
-/** Builds v1, v2 and broken from BASE_IMAGE and loads them into the cluster (or takes E2E_IMAGES). */
+/** Builds v1, v2 and broken from the base image and loads them into the cluster (or takes E2E_IMAGES). */
 export async function prepareImages(log: (line: string) => void): Promise<E2eImages> {
   const preloaded = preloadedImages();
   if (preloaded) return preloaded;
+  const base = await findBaseImage();
+  if (!base) throw new Error(`Docker has none of ${baseImageCandidates().join(', ')} (npm run train && npm run image:build)`);
   const started = Date.now();
   const v1Dir = testModelDir();
   const v2Dir = trainSeed(7);
@@ -112,10 +123,10 @@ export async function prepareImages(log: (line: string) => void): Promise<E2eIma
     const card = JSON.parse(readFileSync(path.join(brokenDir, MODEL_FILES.card), 'utf8')) as Record<string, unknown>;
     writeFileSync(path.join(brokenDir, MODEL_FILES.card), JSON.stringify({ ...card, contractVersion: CONTRACT_VERSION + 1 }));
     const images: E2eImages = {
-      v1: { ref: await imageWithModel(v1Dir, imageReference(v1Version, E2E_REPOSITORY)), modelVersion: v1Version },
-      v2: { ref: await imageWithModel(v2Dir, imageReference(v2Version, E2E_REPOSITORY)), modelVersion: v2Version },
+      v1: { ref: await imageWithModel(base, v1Dir, imageReference(v1Version, E2E_REPOSITORY)), modelVersion: v1Version },
+      v2: { ref: await imageWithModel(base, v2Dir, imageReference(v2Version, E2E_REPOSITORY)), modelVersion: v2Version },
       broken: {
-        ref: await imageWithModel(brokenDir, imageReference(`${v1Version}-broken-contract`, E2E_REPOSITORY)),
+        ref: await imageWithModel(base, brokenDir, imageReference(`${v1Version}-broken-contract`, E2E_REPOSITORY)),
         modelVersion: v1Version,
       },
       missing: imageReference(`missing-${Date.now()}`, E2E_REPOSITORY),
