@@ -34,8 +34,11 @@ interface ComposeService {
 describe.runIf(available)('deploy/docker-compose.yml with Docker Compose v2', () => {
   const project = `hd-compose-test-${process.pid}`;
   const modelContext = path.join(repoRoot, 'artifacts', `compose-test-${process.pid}`);
+  // Its own image name: the file's default (heart-disease-api:latest) belongs to npm run image:build.
+  const testImage = `heart-disease-api-compose-test:${process.pid}`;
   afterAll(async () => {
-    await runProcess('docker', ['compose', '-p', project, '-f', composeFile, 'down', '--volumes', '--rmi', 'local']);
+    await runProcess('docker', ['compose', '-p', project, '-f', composeFile, 'down', '--volumes'], { env: { API_IMAGE: testImage } });
+    await runProcess('docker', ['image', 'rm', '--force', testImage]);
     rmSync(modelContext, { recursive: true, force: true });
   });
 
@@ -70,7 +73,12 @@ describe.runIf(available)('deploy/docker-compose.yml with Docker Compose v2', ()
     for (const file of [MODEL_FILES.onnx, MODEL_FILES.card]) cpSync(path.join(testModelDir(), file), path.join(modelContext, file));
     const base = (await runChecked('bash', [path.join(repoRoot, 'scripts/image/build/ensure-base-image.sh')])).trim().split('\n').pop()!;
     const port = await freePort();
-    const env = { BASE_IMAGE: base, MODEL_DIR_CONTEXT: path.relative(repoRoot, modelContext), API_HOST_PORT: String(port) };
+    const env = {
+      BASE_IMAGE: base,
+      MODEL_DIR_CONTEXT: path.relative(repoRoot, modelContext),
+      API_HOST_PORT: String(port),
+      API_IMAGE: testImage,
+    };
     const up = await runProcess('docker', ['compose', '-p', project, '-f', composeFile, 'up', '--build', '--detach', 'api'], {
       env,
       timeoutMs: 600_000,
