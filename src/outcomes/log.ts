@@ -22,6 +22,8 @@ export interface PredictionLogEvents {
 export class PredictionLog {
   private queue: PredictionRecord[] = [];
   private writing: Promise<void> | null = null;
+  /** Rows of the write under way. */
+  private writingRows = 0;
   private timer: NodeJS.Timeout | null = null;
   private closed = false;
 
@@ -31,9 +33,9 @@ export class PredictionLog {
     private readonly events: PredictionLogEvents = {},
   ) {}
 
-  /** Predictions waiting to be written. */
+  /** Predictions not yet written: queued, or in the write under way. */
   get queued(): number {
-    return this.queue.length;
+    return this.queue.length + this.writingRows;
   }
 
   /** Queue predictions for the store; returns at once. */
@@ -64,6 +66,7 @@ export class PredictionLog {
     const batch = this.queue;
     this.queue = [];
     const started = performance.now();
+    this.writingRows = batch.length;
     this.writing = this.store.append(batch).then(
       () => this.events.written?.(batch.length, (performance.now() - started) / 1000),
       (error: unknown) => {
@@ -77,6 +80,7 @@ export class PredictionLog {
       await this.writing;
     } finally {
       this.writing = null;
+      this.writingRows = 0;
     }
   }
 
