@@ -13,6 +13,7 @@ import Type, { type Static } from 'typebox';
 import { API_PORT } from '../contract/artifact-contract.js';
 import { normaliseTrackingUri } from '../mlflow/client.js';
 import { MODEL_URI_PATTERN } from '../mlflow/registry.js';
+import { DEFAULT_PREDICTION_LOG_PATH } from '../outcomes/open-store.js';
 import { ENV_SOURCE, readEnv, settingsHelp, settingsTable } from '../config/settings.js';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -125,7 +126,7 @@ export const API_ENV = Type.Object(
         'label, time) for `POST /feedback` and `GET /performance`; `off`: no log, no `predictionId`, those routes answer 503',
     }),
     PREDICTION_LOG_PATH: Type.String({
-      default: 'var/prediction-log.sqlite',
+      default: DEFAULT_PREDICTION_LOG_PATH,
       description: 'SQLite file of the prediction log (created with its directory) when DATABASE_URL is unset',
     }),
     DATABASE_URL: Type.Optional(
