@@ -1,0 +1,43 @@
+/**
+ * The prediction log's SQL schema, the same text for SQLite and PostgreSQL (both read these types: DOUBLE PRECISION
+ * is an 8-byte float in each, times are ISO 8601 UTC strings from Date#toISOString, so text order is time order, and
+ * JSON columns are text). Applied on open inside one transaction; `schema_migrations` records which versions ran,
+ * so a later change adds an entry here and existing databases are brought forward.
+ */
+export interface Migration {
+  version: number;
+  description: string;
+  statements: readonly string[];
+}
+
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    description: 'predictions with their inputs, and outcomes',
+    statements: [
+      `CREATE TABLE IF NOT EXISTS predictions (
+        id            TEXT PRIMARY KEY,           -- UUIDv7, time-ordered
+        created_at    TEXT NOT NULL,              -- ISO 8601 UTC
+        model_version TEXT NOT NULL,
+        route         TEXT NOT NULL,              -- 'predict' | 'v2'
+        received      TEXT NOT NULL,              -- JSON: the row as received
+        features      TEXT NOT NULL,              -- JSON: [13 numbers or null] as scored, feature-schema order
+        imputed       TEXT NOT NULL,              -- JSON: names of the missing features
+        probability   DOUBLE PRECISION NOT NULL,
+        label         INTEGER NOT NULL,
+        outcome       INTEGER,                    -- 0 | 1, null until feedback
+        observed_at   TEXT,                       -- ISO 8601 UTC, when the outcome was observed
+        feedback_at   TEXT                        -- ISO 8601 UTC, when the outcome was recorded
+      )`,
+      'CREATE INDEX IF NOT EXISTS predictions_created_at ON predictions (created_at)',
+      'CREATE INDEX IF NOT EXISTS predictions_labelled ON predictions (model_version, created_at) WHERE outcome IS NOT NULL',
+      'CREATE INDEX IF NOT EXISTS predictions_observed_at ON predictions (observed_at) WHERE outcome IS NOT NULL',
+    ],
+  },
+];
+
+export const MIGRATIONS_TABLE = `CREATE TABLE IF NOT EXISTS schema_migrations (
+  version     INTEGER PRIMARY KEY,
+  description TEXT NOT NULL,
+  applied_at  TEXT NOT NULL
+)`;

@@ -1,0 +1,206 @@
+/**
+ * The one SQL implementation of PredictionStore, over a small executor interface that SQLite (node:sqlite) and
+ * PostgreSQL (pg) each implement. Statements use PostgreSQL's `$1` placeholders; the SQLite executor rewrites them
+ * to SQLite's equivalent `?1`.
+ */
+import { MIGRATIONS, MIGRATIONS_TABLE } from './schema.js';
+import type { FeedbackResult, LabelledPrediction, LabelledQuery, OutcomeFeedback, PredictionRecord, PredictionStore } from './store.js';
+
+export type SqlValue = string | number | null;
+export type SqlRow = Record<string, unknown>;
+
+export interface SqlExecutor {
+  query(sql: string, params?: readonly SqlValue[]): Promise<SqlRow[]>;
+  /** Run a statement; returns how many rows it changed. */
+  run(sql: string, params?: readonly SqlValue[]): Promise<number>;
+  /** Run `work` in one transaction (one connection), committed when it resolves, rolled back when it throws. */
+  transaction<T>(work: (tx: SqlExecutor) => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+}
+
+export interface SqlDialect {
+  kind: PredictionStore['kind'];
+  /** Statement that serialises concurrent migrations within a transaction (PostgreSQL: an advisory lock), if needed. */
+  migrationLock: string | null;
+}
+
+/** Rows per INSERT statement: 10 parameters each, well under both databases' parameter limits. */
+const INSERT_CHUNK = 500;
+const PREDICTION_COLUMNS = 'id, created_at, model_version, route, received, features, imputed, probability, label';
+const LABELLED_COLUMNS = 'id, created_at, model_version, features, probability, label, outcome, observed_at';
+
+const toInt = (value: unknown): number => Number(value);
+const binary = (value: unknown): 0 | 1 => (Number(value) === 1 ? 1 : 0);
+
+function labelledFrom(row: SqlRow): LabelledPrediction {
+  return {
+    id: String(row.id),
+    createdAt: String(row.created_at),
+    modelVersion: String(row.model_version),
+    features: JSON.parse(String(row.features)) as (number | null)[],
+    probability: Number(row.probability),
+    label: binary(row.label),
+    outcome: binary(row.outcome),
+    observedAt: String(row.observed_at),
+  };
+}
+
+function recordFrom(row: SqlRow): PredictionRecord {
+  return {
+    id: String(row.id),
+    createdAt: String(row.created_at),
+    modelVersion: String(row.model_version),
+    route: String(row.route) as PredictionRecord['route'],
+    received: JSON.parse(String(row.received)) as unknown,
+    features: JSON.parse(String(row.features)) as (number | null)[],
+    imputed: JSON.parse(String(row.imputed)) as string[],
+    probability: Number(row.probability),
+    label: binary(row.label),
+  };
+}
+
+/** Apply the migrations not yet recorded, in one transaction. */
+export async function migrate(db: SqlExecutor, dialect: SqlDialect): Promise<void> {
+  await db.transaction(async (tx) => {
+    if (dialect.migrationLock) await tx.query(dialect.migrationLock);
+    await tx.run(MIGRATIONS_TABLE);
+    const applied = new Set((await tx.query('SELECT version FROM schema_migrations')).map((r) => toInt(r.version)));
+    for (const migration of MIGRATIONS) {
+      if (applied.has(migration.version)) continue;
+      for (const statement of migration.statements) await tx.run(statement);
+      await tx.run('INSERT INTO schema_migrations (version, description, applied_at) VALUES ($1, $2, $3)', [
+        migration.version,
+        migration.description,
+        new Date().toISOString(),
+      ]);
+    }
+  });
+}
+
+export class SqlPredictionStore implements PredictionStore {
+  readonly kind: PredictionStore['kind'];
+
+  constructor(
+    private readonly db: SqlExecutor,
+    dialect: SqlDialect,
+  ) {
+    this.kind = dialect.kind;
+  }
+
+  async append(records: readonly PredictionRecord[]): Promise<void> {
+    if (records.length === 0) return;
+    await this.db.transaction(async (tx) => {
+      for (let from = 0; from < records.length; from += INSERT_CHUNK) {
+        const chunk = records.slice(from, from + INSERT_CHUNK);
+        const params: SqlValue[] = [];
+        const tuples = chunk.map((r) => {
+          const base = params.length;
+          params.push(
+            r.id,
+            r.createdAt,
+            r.modelVersion,
+            r.route,
+            JSON.stringify(r.received ?? null),
+            JSON.stringify(r.features),
+            JSON.stringify(r.imputed),
+            r.probability,
+            r.label,
+          );
+          return `(${Array.from({ length: 9 }, (_, k) => `$${base + k + 1}`).join(', ')})`;
+        });
+        await tx.run(`INSERT INTO predictions (${PREDICTION_COLUMNS}) VALUES ${tuples.join(', ')} ON CONFLICT (id) DO NOTHING`, params);
+      }
+    });
+  }
+
+  async recordOutcomes(items: readonly OutcomeFeedback[]): Promise<FeedbackResult[]> {
+    if (items.length === 0) return [];
+    const now = new Date().toISOString();
+    return this.db.transaction(async (tx) => {
+      const results: FeedbackResult[] = [];
+      for (const item of items) {
+        // Only a prediction without an outcome is written: a repeat or a contradiction changes nothing.
+        const changed = await tx.run(
+          'UPDATE predictions SET outcome = $1, observed_at = $2, feedback_at = $3 WHERE id = $4 AND outcome IS NULL',
+          [item.outcome, item.observedAt ?? now, now, item.predictionId],
+        );
+        if (changed > 0) {
+          results.push({ predictionId: item.predictionId, status: 'recorded', storedOutcome: item.outcome });
+          continue;
+        }
+        const [row] = await tx.query('SELECT outcome FROM predictions WHERE id = $1', [item.predictionId]);
+        if (!row) results.push({ predictionId: item.predictionId, status: 'not_found' });
+        else {
+          const stored = binary(row.outcome);
+          results.push({
+            predictionId: item.predictionId,
+            status: stored === item.outcome ? 'unchanged' : 'conflict',
+            storedOutcome: stored,
+          });
+        }
+      }
+      return results;
+    });
+  }
+
+  async labelled(query: LabelledQuery = {}): Promise<LabelledPrediction[]> {
+    const where = ['outcome IS NOT NULL'];
+    const params: SqlValue[] = [];
+    if (query.modelVersion !== undefined) {
+      params.push(query.modelVersion);
+      where.push(`model_version = $${params.length}`);
+    }
+    if (query.since !== undefined) {
+      params.push(query.since);
+      where.push(`observed_at >= $${params.length}`);
+    }
+    const filtered = `SELECT ${LABELLED_COLUMNS} FROM predictions WHERE ${where.join(' AND ')}`;
+    let sql = `${filtered} ORDER BY created_at ASC, id ASC`;
+    if (query.limit !== undefined) {
+      params.push(Math.max(0, Math.floor(query.limit)));
+      sql = `SELECT * FROM (${filtered} ORDER BY created_at DESC, id DESC LIMIT $${params.length}) recent ORDER BY created_at ASC, id ASC`;
+    }
+    return (await this.db.query(sql, params)).map(labelledFrom);
+  }
+
+  async countLabelled(query: { since?: string } = {}): Promise<number> {
+    const rows =
+      query.since === undefined
+        ? await this.db.query('SELECT CAST(COUNT(*) AS INTEGER) AS n FROM predictions WHERE outcome IS NOT NULL')
+        : await this.db.query('SELECT CAST(COUNT(*) AS INTEGER) AS n FROM predictions WHERE outcome IS NOT NULL AND observed_at >= $1', [
+            query.since,
+          ]);
+    return toInt(rows[0]?.n ?? 0);
+  }
+
+  async labelledVersions(): Promise<string[]> {
+    const rows = await this.db.query('SELECT DISTINCT model_version FROM predictions WHERE outcome IS NOT NULL ORDER BY model_version');
+    return rows.map((r) => String(r.model_version));
+  }
+
+  async find(ids: readonly string[]): Promise<PredictionRecord[]> {
+    const found: PredictionRecord[] = [];
+    for (let from = 0; from < ids.length; from += INSERT_CHUNK) {
+      const chunk = ids.slice(from, from + INSERT_CHUNK);
+      const rows = await this.db.query(
+        `SELECT ${PREDICTION_COLUMNS} FROM predictions WHERE id IN (${chunk.map((_, k) => `$${k + 1}`).join(', ')})`,
+        chunk,
+      );
+      found.push(...rows.map(recordFrom));
+    }
+    return found;
+  }
+
+  async count(): Promise<number> {
+    const rows = await this.db.query('SELECT CAST(COUNT(*) AS INTEGER) AS n FROM predictions');
+    return toInt(rows[0]?.n ?? 0);
+  }
+
+  deleteCreatedBefore(cutoff: string): Promise<number> {
+    return this.db.run('DELETE FROM predictions WHERE created_at < $1', [cutoff]);
+  }
+
+  close(): Promise<void> {
+    return this.db.close();
+  }
+}

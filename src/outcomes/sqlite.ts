@@ -1,0 +1,91 @@
+/**
+ * SQLite through Node's built-in node:sqlite (no native build). The driver is synchronous; calls are queued one
+ * after another so a transaction's statements never interleave with another caller's. WAL journal: readers do not
+ * block the writer, and a committed transaction survives the process being killed.
+ */
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { DatabaseSync, type SQLInputValue } from 'node:sqlite';
+import { migrate, SqlPredictionStore, type SqlExecutor, type SqlRow, type SqlValue } from './sql.js';
+import type { PredictionStore } from './store.js';
+
+/** `$1` → `?1`: SQLite's numbered parameters, bound in the same order. */
+const toSqlite = (sql: string): string => sql.replace(/\$(\d+)/g, '?$1');
+
+class SqliteExecutor implements SqlExecutor {
+  private tail: Promise<unknown> = Promise.resolve();
+  private readonly statements = new Map<string, ReturnType<DatabaseSync['prepare']>>();
+
+  constructor(private readonly db: DatabaseSync) {}
+
+  private statement(sql: string) {
+    let statement = this.statements.get(sql);
+    if (!statement) {
+      statement = this.db.prepare(toSqlite(sql));
+      // Dynamic statements (multi-row inserts of varying size) are not worth keeping.
+      if (this.statements.size < 64) this.statements.set(sql, statement);
+    }
+    return statement;
+  }
+
+  private direct: SqlExecutor = {
+    query: async (sql, params = []) => this.statement(sql).all(...(params as SQLInputValue[])) as SqlRow[],
+    run: async (sql, params = []) => Number(this.statement(sql).run(...(params as SQLInputValue[])).changes),
+    transaction: (work) => work(this.direct),
+    close: async () => undefined,
+  };
+
+  /** One caller at a time. */
+  private serial<T>(work: () => Promise<T>): Promise<T> {
+    const next = this.tail.then(work);
+    this.tail = next.catch(() => undefined);
+    return next;
+  }
+
+  query(sql: string, params?: readonly SqlValue[]): Promise<SqlRow[]> {
+    return this.serial(() => this.direct.query(sql, params));
+  }
+
+  run(sql: string, params?: readonly SqlValue[]): Promise<number> {
+    return this.serial(() => this.direct.run(sql, params));
+  }
+
+  transaction<T>(work: (tx: SqlExecutor) => Promise<T>): Promise<T> {
+    return this.serial(async () => {
+      this.db.exec('BEGIN IMMEDIATE');
+      try {
+        const result = await work(this.direct);
+        this.db.exec('COMMIT');
+        return result;
+      } catch (error) {
+        this.db.exec('ROLLBACK');
+        throw error;
+      }
+    });
+  }
+
+  close(): Promise<void> {
+    return this.serial(async () => {
+      if (this.db.isOpen) this.db.close();
+    });
+  }
+}
+
+export async function openSqliteStore(file: string): Promise<PredictionStore> {
+  if (file !== ':memory:') mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+  const db = new DatabaseSync(file);
+  try {
+    db.exec('PRAGMA journal_mode = WAL');
+    // NORMAL in WAL mode: a commit survives the process dying; only a power loss may lose the last commits.
+    db.exec('PRAGMA synchronous = NORMAL');
+    // Another process (the import CLI) may hold the write lock briefly.
+    db.exec('PRAGMA busy_timeout = 5000');
+    const executor = new SqliteExecutor(db);
+    const dialect = { kind: 'sqlite', migrationLock: null } as const;
+    await migrate(executor, dialect);
+    return new SqlPredictionStore(executor, dialect);
+  } catch (error) {
+    db.close();
+    throw error;
+  }
+}
