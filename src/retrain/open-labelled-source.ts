@@ -1,8 +1,15 @@
 /**
- * The labelled rows a retraining reads: the `--labelled` files when given, else the API's prediction log.
+ * The labelled rows a retraining reads: the `--labelled` files when given, else the API's prediction log — the same
+ * database the API writes, named by the same settings (DATABASE_URL for PostgreSQL, else the SQLite file
+ * PREDICTION_LOG_PATH; src/api/config.ts).
  */
+import { existsSync } from 'node:fs';
 import type { Feature } from '../features/feature-schema.js';
+import { openPredictionStore } from '../outcomes/open-store.js';
 import { fileSource, type LabelledSource } from './labelled-source.js';
+
+/** PREDICTION_LOG_PATH's default in the API (relative to the working directory). */
+export const DEFAULT_PREDICTION_LOG_PATH = 'var/prediction-log.sqlite';
 
 export async function openLabelledSource(input: {
   files: readonly string[];
@@ -10,5 +17,24 @@ export async function openLabelledSource(input: {
   features: readonly Feature[];
 }): Promise<LabelledSource> {
   if (input.files.length > 0) return fileSource(input.files, input.features);
-  throw new Error('no --labelled file given, and reading the prediction log is not available in this build');
+  const databaseUrl = input.env.DATABASE_URL?.trim() || null;
+  const sqlitePath = input.env.PREDICTION_LOG_PATH?.trim() || DEFAULT_PREDICTION_LOG_PATH;
+  // Reading must not create an empty log where the API never wrote one: that would hide a wrong path.
+  if (!databaseUrl && !existsSync(sqlitePath)) {
+    throw new Error(
+      `no prediction log at ${sqlitePath} (PREDICTION_LOG_PATH); set it or DATABASE_URL to the API's, or pass --labelled <file>`,
+    );
+  }
+  const store = await openPredictionStore({ databaseUrl, sqlitePath });
+  const width = input.features.length;
+  return {
+    name: databaseUrl ? 'the prediction log (PostgreSQL)' : `the prediction log (${sqlitePath})`,
+    rows: async () =>
+      (await store.labelled()).map((p) => {
+        if (p.features.length !== width) throw new Error(`prediction ${p.id}: ${p.features.length} features logged, ${width} expected`);
+        return { features: p.features.map((v) => (v === null ? Number.NaN : v)), outcome: p.outcome };
+      }),
+    count: (since) => store.countLabelled(since ? { since } : {}),
+    close: () => store.close(),
+  };
 }

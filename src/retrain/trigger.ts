@@ -68,7 +68,7 @@ export async function readDriftStatus(apiUrl: string): Promise<{ status: string;
     response = await fetch(url, { signal: AbortSignal.timeout(10_000) });
   } catch (error) {
     const cause = (error as { cause?: { code?: string } }).cause?.code ?? (error as Error).message;
-    throw new Error(`${url} is unreachable (${cause}); is --api-url right?`);
+    throw new Error(`${url} is unreachable (${cause}); is --api-url right?`, { cause: error });
   }
   if (!response.ok) throw new Error(`${url} answered HTTP ${response.status}`);
   const body = (await response.json()) as { status?: unknown; sampleCount?: unknown };
