@@ -8,6 +8,9 @@ import { optionsHelp, type CliOptions } from '../config/cli-options.js';
 import { REGISTRY } from '../contract/artifact-contract.js';
 import { TRAIN_OPTIONS } from '../train/options.js';
 
+/** Share of the new labelled rows held out as evidence (by content hash). */
+export const DEFAULT_NEW_HOLDOUT = 0.3;
+
 export const DEFAULT_MODEL_URI = `models:/${REGISTRY.modelName}@${REGISTRY.aliases.champion}`;
 
 /** Exit codes of `npm run retrain` (the trigger exits 0 for promoted and kept alike). */
@@ -59,7 +62,7 @@ export const RETRAIN_OPTIONS = {
     schema: Type.Number({
       exclusiveMinimum: 0,
       exclusiveMaximum: 1,
-      default: 0.3,
+      default: DEFAULT_NEW_HOLDOUT,
       description:
         'share of the new labelled rows held out, chosen by a hash of the row content: the same row is on the same side in every run',
     }),
