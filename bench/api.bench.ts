@@ -7,14 +7,18 @@
  * - baseline: an empty Fastify POST route that parses the same JSON body and answers {};
  * - predict:  the real API (buildApp, model from MODEL_DIR or artifacts/, else trained into a temp dir), single row;
  * - batch:    the real API with { instances: [1,000 rows] } → rows/s;
- * - also /predict at 4 connections: latency without the queueing that 50 closed-loop connections imply.
- * Targets: predict req/s >= 0.9 × baseline req/s (issue 10), predict p99 < 10 ms, at 50 connections.
+ * - also /predict at 4 connections: latency without the queueing that 50 closed-loop connections imply;
+ * - the prediction log: /predict with PREDICTION_LOG=off and =on (SQLite in a temp dir), two servers loaded
+ *   alternately (off, on, off, on: BENCH_LOG_ROUNDS rounds), best round each, and their ratio;
+ * - feedback: POST /feedback of distinct predictions at a fixed 200 req/s (autocannon's overallRate), p99 latency.
+ * Targets: predict req/s >= 0.9 × baseline req/s (issue 10), predict p99 < 10 ms, at 50 connections; log on
+ * >= 0.9 × log off, feedback p99 < 5 ms at 200 req/s (issue 13).
  *
  * Env: BENCH_DURATION_S (10), BENCH_CONNECTIONS (50), BENCH_BATCH_CONNECTIONS (4), BENCH_LOG_LEVEL (warn), MODEL_DIR,
  * BENCH_CPU_PROF=1 (write a V8 CPU profile of the API process to bench-results/ for profiling).
  */
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -38,6 +42,10 @@ const BATCH_SIZE = 1000;
 const WARMUP_S = 3;
 const RATIO_TARGET = 0.9;
 const P99_TARGET_MS = 10;
+const LOG_RATIO_TARGET = 0.9;
+const LOG_ROUNDS = Number(process.env.BENCH_LOG_ROUNDS ?? 2);
+const FEEDBACK_RATE = 200;
+const FEEDBACK_P99_TARGET_MS = 5;
 
 const log = (message: string) => process.stderr.write(`[bench] ${message}\n`);
 
@@ -84,14 +92,19 @@ interface Load {
 }
 
 async function load(url: string, body: string, connections: number, duration: number): Promise<Load> {
-  const result = await autocannon({
-    url: `${url}/predict`,
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body,
-    connections,
-    duration,
-  });
+  return summary(
+    await autocannon({
+      url: `${url}/predict`,
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body,
+      connections,
+      duration,
+    }),
+  );
+}
+
+function summary(result: autocannon.Result): Load {
   return {
     rps: Math.round(result.requests.average),
     p50Ms: result.latency.p50,
@@ -116,6 +129,41 @@ async function modelDir(): Promise<string> {
   if (code !== 0) throw new Error(`training failed (exit ${code})`);
   return out;
 }
+
+/** Feedback for distinct logged predictions at a fixed request rate: each request names the next id once. */
+async function feedbackLoad(url: string, ids: readonly string[], duration: number): Promise<Load & { p999Ms: number; ratePerSecond: number }> {
+  let next = 0;
+  const result = await autocannon({
+    url: `${url}/feedback`,
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    connections: 10,
+    overallRate: FEEDBACK_RATE,
+    duration,
+    requests: [
+      {
+        setupRequest: (request) => ({
+          ...request,
+          body: JSON.stringify({ predictionId: ids[next++ % ids.length], outcome: next % 3 === 0 ? 1 : 0 }),
+        }),
+      },
+    ],
+  });
+  return { ...summary(result), p999Ms: result.latency.p99_9, ratePerSecond: FEEDBACK_RATE };
+}
+
+/** `n` logged predictions' ids (1,000-row batches). */
+async function predictionIds(url: string, batchBody: string, n: number): Promise<string[]> {
+  const ids: string[] = [];
+  while (ids.length < n) {
+    const res = await fetch(`${url}/predict`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: batchBody });
+    const body = (await res.json()) as { predictions: { predictionId: string }[] };
+    ids.push(...body.predictions.map((p) => p.predictionId));
+  }
+  return ids;
+}
+
+const best = (runs: readonly Load[]): Load => runs.reduce((a, b) => (b.rps > a.rps ? b : a));
 
 async function main(): Promise<void> {
   const rows = parseUciText(clevelandFile, readFileSync(clevelandFile, 'utf8'), FEATURES).rows;
@@ -143,7 +191,9 @@ async function main(): Promise<void> {
   const profArgs =
     process.env.BENCH_CPU_PROF === '1' ? (mkdirSync(profDir, { recursive: true }), ['--cpu-prof', `--cpu-prof-dir=${profDir}`]) : [];
   log(`predict: real API (model ${dir}), ${CONNECTIONS} connections, ${DURATION_S} s`);
-  const api = await startServer([...profArgs, 'src/api/server.ts'], { ...env, MODEL_DIR: dir, MAX_BATCH_SIZE: String(BATCH_SIZE) });
+  const logDir = mkdtempSync(path.join(os.tmpdir(), 'hd-bench-log-'));
+  const apiEnv = { ...env, MODEL_DIR: dir, MAX_BATCH_SIZE: String(BATCH_SIZE), PREDICTION_LOG_PATH: path.join(logDir, 'log.sqlite') };
+  const api = await startServer([...profArgs, 'src/api/server.ts'], apiEnv);
   let predict: Load;
   let predictLow: Load;
   let batched: Load;
@@ -163,6 +213,33 @@ async function main(): Promise<void> {
     await api.stop();
   }
 
+  // The prediction log's cost: the same API with the log off and on, loaded alternately, on a fresh SQLite file.
+  log(`prediction log: /predict with PREDICTION_LOG=off and =on, ${LOG_ROUNDS} round(s) each, ${CONNECTIONS} connections`);
+  const logOffApi = await startServer(['src/api/server.ts'], { ...apiEnv, PREDICTION_LOG: 'off' });
+  const logOnApi = await startServer(['src/api/server.ts'], { ...apiEnv, PREDICTION_LOG_PATH: path.join(logDir, 'log-on.sqlite') });
+  const logOff: Load[] = [];
+  const logOn: Load[] = [];
+  let feedback;
+  try {
+    await load(logOffApi.url, single, CONNECTIONS, WARMUP_S);
+    await load(logOnApi.url, single, CONNECTIONS, WARMUP_S);
+    for (let round = 0; round < LOG_ROUNDS; round++) {
+      logOff.push(await load(logOffApi.url, single, CONNECTIONS, DURATION_S));
+      logOn.push(await load(logOnApi.url, single, CONNECTIONS, DURATION_S));
+    }
+    logOffApi.assertAlive();
+    logOnApi.assertAlive();
+    log(`feedback: distinct predictions at ${FEEDBACK_RATE} req/s, ${DURATION_S} s`);
+    const ids = await predictionIds(logOnApi.url, batch, FEEDBACK_RATE * (DURATION_S + WARMUP_S + 2));
+    await feedbackLoad(logOnApi.url, ids.slice(0, FEEDBACK_RATE * (WARMUP_S + 1)), WARMUP_S);
+    feedback = await feedbackLoad(logOnApi.url, ids.slice(FEEDBACK_RATE * (WARMUP_S + 1)), DURATION_S);
+    logOnApi.assertAlive();
+  } finally {
+    await Promise.all([logOffApi.stop(), logOnApi.stop()]);
+    rmSync(logDir, { recursive: true, force: true });
+  }
+  const logRatio = Math.round((best(logOn).rps / best(logOff).rps) * 1000) / 1000;
+
   const ratio = Math.round((predict.rps / baseline.rps) * 1000) / 1000;
   const line = {
     bench: 'api',
@@ -176,6 +253,15 @@ async function main(): Promise<void> {
     meetsTargets: { ratio: ratio >= RATIO_TARGET, predictP99: predict.p99Ms < P99_TARGET_MS },
     predictAt4Connections: predictLow,
     batch: { batchSize: BATCH_SIZE, connections: BATCH_CONNECTIONS, rowsPerSecond: batched.rps * BATCH_SIZE, ...batched },
+    predictionLog: {
+      off: best(logOff),
+      on: best(logOn),
+      rounds: { off: logOff.map((r) => r.rps), on: logOn.map((r) => r.rps) },
+      ratio: logRatio,
+      target: LOG_RATIO_TARGET,
+      meetsTarget: logRatio >= LOG_RATIO_TARGET,
+    },
+    feedback: { ...feedback, targetP99Ms: FEEDBACK_P99_TARGET_MS, meetsTarget: feedback.p99Ms < FEEDBACK_P99_TARGET_MS },
     machine: { cpus: os.cpus().length, node: process.version },
   };
   process.stdout.write(`${JSON.stringify(line)}\n`);

@@ -9,6 +9,7 @@ import { environmentTable } from '../../src/api/config.js';
 import { optionsTable } from '../../src/config/cli-options.js';
 import { DEPLOY_OPTIONS } from '../../src/release/args.js';
 import { TRAIN_OPTIONS } from '../../src/train/options.js';
+import { IMPORT_OPTIONS } from '../../src/outcomes/import-options.js';
 import { repoRoot } from '../lib/model-dir.js';
 
 export interface ConfigTable {
@@ -24,6 +25,12 @@ export const CONFIG_TABLES: readonly ConfigTable[] = [
   { id: 'api-env', file: 'src/api/README.md', schema: 'src/api/config.ts', render: environmentTable },
   { id: 'train-options', file: 'README.md', schema: 'src/train/options.ts', render: () => optionsTable(TRAIN_OPTIONS) },
   { id: 'deploy-options', file: 'README.md', schema: 'src/release/args.ts', render: () => optionsTable(DEPLOY_OPTIONS) },
+  {
+    id: 'feedback-import-options',
+    file: 'README.md',
+    schema: 'src/outcomes/import-options.ts',
+    render: () => optionsTable(IMPORT_OPTIONS),
+  },
 ];
 
 export const readmePath = (table: ConfigTable) => path.join(repoRoot, table.file);

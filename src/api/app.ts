@@ -30,6 +30,12 @@ import { RefusalMonitor } from './dataplane/refusal-monitor.js';
 import { InvalidInputError } from './dataplane/refusals.js';
 import v2Routes from './protocol/oip/routes.js';
 import predictRoutes from './protocol/predict/routes.js';
+import outcomeRoutes from './routes/outcomes.js';
+import { servingModel } from './routes/outcomes.js';
+import { PredictionLog } from '../outcomes/log.js';
+import { performanceReport, type PerformanceReport } from '../outcomes/monitor.js';
+import { openPredictionStore } from '../outcomes/open-store.js';
+import type { PredictionStore } from '../outcomes/store.js';
 import { batchSchema, errorSchema, patientSchema, predictionSchema } from './schemas/patient.js';
 
 declare module 'fastify' {
@@ -46,6 +52,8 @@ declare module 'fastify' {
      * MODEL_URI names if it changed; a sound model is swapped in atomically. Logs and counts the result.
      */
     reloadModel: () => Promise<UpdateResult>;
+    /** The prediction log (batched writes to the store); null when PREDICTION_LOG=off or its store could not be opened. */
+    predictionLog: PredictionLog | null;
   }
 }
 
@@ -142,16 +150,76 @@ export async function buildApp(config: ApiConfig, options: BuildOptions = {}): P
     await app.modelUpdater.stop();
     await modelService.close();
     await source.close();
+    // After the last request (the server is closed): every accepted prediction is written before the process exits.
+    clearInterval(retention);
+    await app.predictionLog?.close();
   });
+
+  // The prediction log: a store that cannot be opened leaves the API serving without it (predictions never depend
+  // on the log), said loudly in the log and on /metrics; /feedback and /performance then answer 503.
+  let store: PredictionStore | null = null;
+  let storeOpenFailed = false;
+  if (config.predictionLog.enabled) {
+    try {
+      store = await openPredictionStore(config.predictionLog);
+      app.log.info({ store: store.kind }, 'prediction log open');
+    } catch (error) {
+      storeOpenFailed = true;
+      // The message only (a connection error names host and database, never rows; DATABASE_URL's password is not in it).
+      app.log.error({ error: (error as Error).message }, 'cannot open the prediction log; serving without it');
+    }
+  }
+  let predictionLog: PredictionLog | null = null;
+  let cachedReport: { at: number; report: Promise<PerformanceReport | null> } | null = null;
+  const windows = config.performance;
+  const outcomes = {
+    queuedRows: () => predictionLog?.queued ?? null,
+    // Scrapes read the store at most once a second, however many gauges and scrapers ask.
+    performance: () => {
+      if (!predictionLog) return Promise.resolve(null);
+      if (!cachedReport || performance.now() - cachedReport.at > 1000) {
+        const log = predictionLog;
+        cachedReport = {
+          at: performance.now(),
+          report: performanceReport(log.store, windows, servingModel(modelService.current)).catch((error: unknown) => {
+            app.metrics.recordStoreFailure('read');
+            app.log.error({ error: (error as Error).message }, 'prediction store failed (performance)');
+            return null;
+          }),
+        };
+      }
+      return cachedReport.report;
+    },
+  };
 
   await app.register(methodNotAllowed);
   await app.register(errorHandler, { bodyLimit: config.bodyLimitBytes });
   await app.register(jsonParser, { maxDepth: config.jsonMaxDepth });
   const refusalMonitor = new RefusalMonitor(config.driftWindowSize);
-  await app.register(metrics, { driftSnapshot: () => drift.snapshot(), refusedShare: () => refusalMonitor.status().refusedShare });
+  await app.register(metrics, {
+    driftSnapshot: () => drift.snapshot(),
+    refusedShare: () => refusalMonitor.status().refusedShare,
+    outcomes,
+  });
   await app.register(memoryReclaim);
   app.metrics.setModel(model.version, model.card.selectedModel);
-  app.decorate('dataPlane', new DataPlane(modelService, app.metrics, drift, refusalMonitor));
+  if (storeOpenFailed) app.metrics.recordStoreFailure('write');
+  if (store) {
+    predictionLog = new PredictionLog(store, config.predictionLog, {
+      written: (rows, seconds) => app.metrics.recordLogWrite(rows, seconds),
+      failed(error, rows) {
+        app.metrics.recordStoreFailure('write');
+        app.log.error({ error: error.message, rows }, 'prediction log write failed; the rows stay queued for the next flush');
+      },
+      dropped(rows) {
+        app.metrics.recordLogDropped(rows);
+        app.log.error({ rows }, 'prediction log dropped predictions it could not write');
+      },
+    });
+  }
+  app.decorate('predictionLog', predictionLog);
+  const retention = startRetention(app, config.predictionLog.retentionDays);
+  app.decorate('dataPlane', new DataPlane(modelService, app.metrics, drift, refusalMonitor, predictionLog));
   // Refused input is monitored whichever route refused it (the error handlers only shape the answer).
   app.addHook('onError', async (_request, _reply, error) => {
     if (error instanceof InvalidInputError) app.dataPlane.refused(error.refusals);
@@ -161,6 +229,8 @@ export async function buildApp(config: ApiConfig, options: BuildOptions = {}): P
 
   const updater = new ModelUpdater(source, modelService, {
     swapped(next, previous) {
+      // The previous model's predictions are written before the new model's start arriving.
+      void app.predictionLog?.flush();
       drift.reset(next.card);
       app.metrics.setModel(next.version, next.card.selectedModel);
       app.metrics.recordReload('success');
@@ -199,6 +269,27 @@ export async function buildApp(config: ApiConfig, options: BuildOptions = {}): P
   await app.register(predictRoutes, { logPatientData: config.logPatientData, maxExplainRows: config.maxExplainRows, ...limits });
   await app.register(v2Routes, { ...limits, serverVersion: version });
   await app.register(driftRoutes, { getMonitor: () => drift.monitor, refusals: () => refusalMonitor.status() });
+  await app.register(outcomeRoutes, { ...limits, windows });
   await app.register(uiRoutes);
   return app;
+}
+
+const HOUR_MS = 3_600_000;
+
+/** Retention: delete predictions older than `days` now and every hour (0: keep forever). */
+function startRetention(app: FastifyInstance, days: number): NodeJS.Timeout | undefined {
+  if (days === 0 || !app.predictionLog) return undefined;
+  const store = app.predictionLog.store;
+  const sweep = () =>
+    void store.deleteCreatedBefore(new Date(Date.now() - days * 24 * HOUR_MS).toISOString()).then(
+      (deleted) => deleted > 0 && app.log.info({ deleted, retentionDays: days }, 'prediction log retention'),
+      (error: unknown) => {
+        app.metrics.recordStoreFailure('write');
+        app.log.error({ error: (error as Error).message }, 'prediction log retention failed');
+      },
+    );
+  sweep();
+  const timer = setInterval(sweep, HOUR_MS);
+  timer.unref();
+  return timer;
 }

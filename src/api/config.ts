@@ -13,6 +13,7 @@ import Type, { type Static } from 'typebox';
 import { API_PORT } from '../contract/artifact-contract.js';
 import { normaliseTrackingUri } from '../mlflow/client.js';
 import { MODEL_URI_PATTERN } from '../mlflow/registry.js';
+import { DEFAULT_PREDICTION_LOG_PATH } from '../outcomes/open-store.js';
 import { ENV_SOURCE, readEnv, settingsHelp, settingsTable } from '../config/settings.js';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -71,7 +72,7 @@ export const API_ENV = Type.Object(
       default: [],
       writeOnly: true,
       description:
-        'API keys; when set, `POST /predict` and V2 `infer` need one as `Authorization: Bearer <key>` or `x-api-key` ' +
+        'API keys; when set, `POST /predict`, `POST /feedback` and V2 `infer` need one as `Authorization: Bearer <key>` or `x-api-key` ' +
         '(constant-time compare); health, ready, metrics and docs stay open. None: no authentication',
     }),
     // Upper bounds keep one request's synchronous work (parsing the body, validating and explaining its rows) short
@@ -118,6 +119,51 @@ export const API_ENV = Type.Object(
       default: false,
       description: '`true` logs validated patient rows at debug level; otherwise no body or credential is ever logged',
     }),
+    PREDICTION_LOG: Type.Enum(['on', 'off'], {
+      default: 'on',
+      description:
+        'record every prediction (id, inputs as received and as scored, imputed features, model version, probability, ' +
+        'label, time) for `POST /feedback` and `GET /performance`; `off`: no log, no `predictionId`, those routes answer 503',
+    }),
+    PREDICTION_LOG_PATH: Type.String({
+      default: DEFAULT_PREDICTION_LOG_PATH,
+      description: 'SQLite file of the prediction log (created with its directory) when DATABASE_URL is unset',
+    }),
+    DATABASE_URL: Type.Optional(
+      Type.String({
+        pattern: '^postgres(ql)?://',
+        writeOnly: true,
+        examples: ['postgres://user:password@db:5432/heart_disease'],
+        description: 'PostgreSQL for the prediction log instead of SQLite (PREDICTION_LOG_PATH); the schema is created on start',
+      }),
+    ),
+    PREDICTION_LOG_RETENTION_DAYS: integer(
+      0,
+      36_500,
+      365,
+      'predictions older than this many days are deleted (at start and hourly), labelled or not; 0: kept forever',
+    ),
+    PREDICTION_LOG_FLUSH_MS: integer(1, 60_000, 100, 'logged predictions are written at least this often (also on drain and reload)'),
+    PREDICTION_LOG_BATCH_ROWS: integer(1, 100_000, 1000, 'logged predictions are written as soon as this many are waiting'),
+    PREDICTION_LOG_MAX_QUEUED_ROWS: integer(
+      1000,
+      10_000_000,
+      1_000_000,
+      'most predictions held while the store fails; beyond, the oldest are dropped (counted in /metrics)',
+    ),
+    PERFORMANCE_WINDOW_COUNT: integer(10, 1_000_000, 500, '`GET /performance`: the most recent labelled predictions per model version'),
+    PERFORMANCE_WINDOW_DAYS: integer(
+      1,
+      3650,
+      30,
+      '`GET /performance`: the predictions whose outcome was observed in the last this many days',
+    ),
+    PERFORMANCE_MIN_COUNT: integer(
+      2,
+      1_000_000,
+      50,
+      '`GET /performance`: fewer labelled predictions than this in a window give no metrics, only the count',
+    ),
     UNDER_PRESSURE_MAX_EVENT_LOOP_DELAY_MS: integer(
       0,
       60_000,
@@ -182,6 +228,23 @@ function toApiConfig(env: ApiEnv) {
     /** Requests per minute per client IP; null = rate limiting off. */
     rateLimitMax: env.RATE_LIMIT_MAX ?? null,
     logPatientData: env.LOG_PATIENT_DATA,
+    /** The prediction log and live performance; `enabled` false: no log, /feedback and /performance answer 503. */
+    predictionLog: {
+      enabled: env.PREDICTION_LOG === 'on',
+      sqlitePath: env.PREDICTION_LOG_PATH,
+      /** null: SQLite at sqlitePath. */
+      databaseUrl: env.DATABASE_URL ?? null,
+      /** 0: kept forever. */
+      retentionDays: env.PREDICTION_LOG_RETENTION_DAYS,
+      flushMs: env.PREDICTION_LOG_FLUSH_MS,
+      batchRows: env.PREDICTION_LOG_BATCH_ROWS,
+      maxQueuedRows: env.PREDICTION_LOG_MAX_QUEUED_ROWS,
+    },
+    performance: {
+      windowCount: env.PERFORMANCE_WINDOW_COUNT,
+      windowDays: env.PERFORMANCE_WINDOW_DAYS,
+      minCount: env.PERFORMANCE_MIN_COUNT,
+    },
     underPressure: {
       maxEventLoopDelayMs: env.UNDER_PRESSURE_MAX_EVENT_LOOP_DELAY_MS,
       /** null = off: a busy server at full throughput runs near 100 % utilisation without queueing (see README). */

@@ -40,3 +40,6 @@ export const REGISTRY: Readonly<{
   aliases: Readonly<{ champion: string; challenger: string }>;
   versionTags: Readonly<{ modelVersion: string; contractVersion: string; onnxSha256: string; gitCommit: string }>;
 }> = contract.registry;
+
+/** A row with at least this many missing features is flagged `mostlyMissing` (its estimate rests on imputed values). */
+export const MOSTLY_MISSING_MIN_IMPUTED: number = contract.missingData.mostlyMissingMinImputed;

@@ -1,5 +1,8 @@
 import type { PredictionStore } from './store.js';
 
+/** Where the SQLite prediction log lives unless told otherwise (PREDICTION_LOG_PATH, --sqlite-path). */
+export const DEFAULT_PREDICTION_LOG_PATH = 'var/prediction-log.sqlite';
+
 export interface StoreConfig {
   /** postgres://… ; when set, PostgreSQL is used and sqlitePath is ignored. */
   databaseUrl?: string | null;

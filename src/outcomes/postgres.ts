@@ -13,6 +13,18 @@ function executor(target: Queryable, pool: pg.Pool | null): SqlExecutor {
     async run(sql, params: readonly SqlValue[] = []) {
       return (await target.query(sql, params as SqlValue[])).rowCount ?? 0;
     },
+    async insertMany(sql, rows) {
+      // `VALUES ($1, ..., $k)` repeated per row, renumbered: one statement per chunk of rows.
+      const [head, tuple] = [sql.slice(0, sql.indexOf('VALUES')), sql.slice(sql.indexOf('VALUES') + 6)];
+      const width = rows[0]?.length ?? 0;
+      const tail = tuple.slice(tuple.indexOf(')') + 1);
+      const perStatement = Math.max(1, Math.floor(MAX_PARAMETERS / Math.max(1, width)));
+      for (let from = 0; from < rows.length; from += perStatement) {
+        const chunk = rows.slice(from, from + perStatement);
+        const tuples = chunk.map((_, r) => `(${Array.from({ length: width }, (_, k) => `$${r * width + k + 1}`).join(', ')})`);
+        await target.query(`${head}VALUES ${tuples.join(', ')}${tail}`, chunk.flat() as SqlValue[]);
+      }
+    },
     async transaction(work) {
       if (!pool) return work(this);
       const client = await pool.connect();
@@ -33,6 +45,9 @@ function executor(target: Queryable, pool: pg.Pool | null): SqlExecutor {
     },
   };
 }
+
+/** Parameters per statement: PostgreSQL allows 65,535; chunks stay well below. */
+const MAX_PARAMETERS = 9000;
 
 /** Arbitrary constant naming this schema's migration lock. */
 const MIGRATION_LOCK_KEY = 4_721_013;

@@ -13,6 +13,11 @@ export interface SqlExecutor {
   query(sql: string, params?: readonly SqlValue[]): Promise<SqlRow[]>;
   /** Run a statement; returns how many rows it changed. */
   run(sql: string, params?: readonly SqlValue[]): Promise<number>;
+  /**
+   * Insert many rows with one single-row statement (`$1..$k` placeholders, `VALUES (...)` last): SQLite runs the
+   * prepared statement per row (cheapest there), PostgreSQL sends multi-row statements (fewest round trips).
+   */
+  insertMany(sql: string, rows: readonly (readonly SqlValue[])[]): Promise<void>;
   /** Run `work` in one transaction (one connection), committed when it resolves, rolled back when it throws. */
   transaction<T>(work: (tx: SqlExecutor) => Promise<T>): Promise<T>;
   close(): Promise<void>;
@@ -24,9 +29,11 @@ export interface SqlDialect {
   migrationLock: string | null;
 }
 
-/** Rows per INSERT statement: 10 parameters each, well under both databases' parameter limits. */
-const INSERT_CHUNK = 500;
+/** Ids per lookup statement, well under both databases' parameter limits. */
+const ID_CHUNK = 500;
 const PREDICTION_COLUMNS = 'id, created_at, model_version, route, received, features, imputed, probability, label';
+/** One prediction; a repeated id (a retried flush) is left as it is. */
+const INSERT_PREDICTION = `INSERT INTO predictions (${PREDICTION_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (id) DO NOTHING`;
 const LABELLED_COLUMNS = 'id, created_at, model_version, features, probability, label, outcome, observed_at';
 
 const toInt = (value: unknown): number => Number(value);
@@ -89,28 +96,18 @@ export class SqlPredictionStore implements PredictionStore {
 
   async append(records: readonly PredictionRecord[]): Promise<void> {
     if (records.length === 0) return;
-    await this.db.transaction(async (tx) => {
-      for (let from = 0; from < records.length; from += INSERT_CHUNK) {
-        const chunk = records.slice(from, from + INSERT_CHUNK);
-        const params: SqlValue[] = [];
-        const tuples = chunk.map((r) => {
-          const base = params.length;
-          params.push(
-            r.id,
-            r.createdAt,
-            r.modelVersion,
-            r.route,
-            JSON.stringify(r.received ?? null),
-            JSON.stringify(r.features),
-            JSON.stringify(r.imputed),
-            r.probability,
-            r.label,
-          );
-          return `(${Array.from({ length: 9 }, (_, k) => `$${base + k + 1}`).join(', ')})`;
-        });
-        await tx.run(`INSERT INTO predictions (${PREDICTION_COLUMNS}) VALUES ${tuples.join(', ')} ON CONFLICT (id) DO NOTHING`, params);
-      }
-    });
+    const rows = records.map((r) => [
+      r.id,
+      r.createdAt,
+      r.modelVersion,
+      r.route,
+      JSON.stringify(r.received ?? null),
+      JSON.stringify(r.features),
+      JSON.stringify(r.imputed),
+      r.probability,
+      r.label,
+    ]);
+    await this.db.transaction((tx) => tx.insertMany(INSERT_PREDICTION, rows));
   }
 
   async recordOutcomes(items: readonly OutcomeFeedback[]): Promise<FeedbackResult[]> {
@@ -180,8 +177,8 @@ export class SqlPredictionStore implements PredictionStore {
 
   async find(ids: readonly string[]): Promise<PredictionRecord[]> {
     const found: PredictionRecord[] = [];
-    for (let from = 0; from < ids.length; from += INSERT_CHUNK) {
-      const chunk = ids.slice(from, from + INSERT_CHUNK);
+    for (let from = 0; from < ids.length; from += ID_CHUNK) {
+      const chunk = ids.slice(from, from + ID_CHUNK);
       const rows = await this.db.query(
         `SELECT ${PREDICTION_COLUMNS} FROM predictions WHERE id IN (${chunk.map((_, k) => `$${k + 1}`).join(', ')})`,
         chunk,

@@ -22,7 +22,7 @@ class SqliteExecutor implements SqlExecutor {
     let statement = this.statements.get(sql);
     if (!statement) {
       statement = this.db.prepare(toSqlite(sql));
-      // Dynamic statements (multi-row inserts of varying size) are not worth keeping.
+      // Statements built per call (id lists of varying length) are not worth keeping.
       if (this.statements.size < 64) this.statements.set(sql, statement);
     }
     return statement;
@@ -31,6 +31,10 @@ class SqliteExecutor implements SqlExecutor {
   private direct: SqlExecutor = {
     query: async (sql, params = []) => this.statement(sql).all(...(params as SQLInputValue[])) as SqlRow[],
     run: async (sql, params = []) => Number(this.statement(sql).run(...(params as SQLInputValue[])).changes),
+    insertMany: async (sql, rows) => {
+      const statement = this.statement(sql);
+      for (const row of rows) statement.run(...(row as SQLInputValue[]));
+    },
     transaction: (work) => work(this.direct),
     close: async () => undefined,
   };
@@ -48,6 +52,10 @@ class SqliteExecutor implements SqlExecutor {
 
   run(sql: string, params?: readonly SqlValue[]): Promise<number> {
     return this.serial(() => this.direct.run(sql, params));
+  }
+
+  insertMany(sql: string, rows: readonly (readonly SqlValue[])[]): Promise<void> {
+    return this.transaction((tx) => tx.insertMany(sql, rows));
   }
 
   transaction<T>(work: (tx: SqlExecutor) => Promise<T>): Promise<T> {

@@ -4,7 +4,7 @@ import type { Dataset } from './data/load.js';
 import { calibrationEvidence, type CalibrationEvidence } from './evaluation/calibration-evidence.js';
 import { crossValidate, type CrossValidationResult } from './evaluation/cross-validation.js';
 import { leaveOneFileOut, type LeaveOneFileOutResult } from './evaluation/leave-one-file-out.js';
-import type { ClassificationMetrics } from './evaluation/metrics.js';
+import type { ClassificationMetrics } from '../metrics/classification.js';
 import { fitPlatt, type PlattCalibration } from './models/calibration.js';
 import { childSeed } from './models/random.js';
 import {

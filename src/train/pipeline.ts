@@ -15,7 +15,7 @@ import {
   type CalibrationBin,
   type ClassificationMetrics,
   type CurvePoint,
-} from './evaluation/metrics.js';
+} from '../metrics/classification.js';
 import { stratifiedHoldout } from './evaluation/splits.js';
 import { linearExplainer } from './export/linear-explainer.js';
 import { exportOnnx } from './export/model-graph.js';

@@ -23,6 +23,17 @@ const CONTRACT = [
   'hd_model_reloads_total',
   'hd_refused_rows_total',
   'hd_refusals_total',
+  'hd_live_roc_auc',
+  'hd_live_brier',
+  'hd_live_log_loss',
+  'hd_live_mean_predicted',
+  'hd_live_observed_rate',
+  'hd_live_labelled_predictions',
+  'hd_training_roc_auc_lower_bound',
+  'hd_prediction_log_written_rows_total',
+  'hd_prediction_log_queued_rows',
+  'hd_prediction_store_failures_total',
+  'hd_feedback_total',
 ];
 
 describe('Grafana dashboard heart-disease-api', () => {
@@ -57,6 +68,12 @@ describe('Grafana dashboard heart-disease-api', () => {
     // Refused input by field and rule (issue 11): traffic the drift panels cannot see.
     expect(has(/sum by \(field, rule\) \(rate\(hd_refusals_total/)).toBe(true);
     expect(has(/hd_refused_rows_total.*hd_predictions_total/)).toBe(true);
+    // Outcomes (issue 13): live AUC against training's bound, calibration, the log's health.
+    expect(has(/hd_live_roc_auc\{[^}]*window="count"/)).toBe(true);
+    expect(has(/hd_training_roc_auc_lower_bound/)).toBe(true);
+    expect(has(/hd_live_mean_predicted/) && has(/hd_live_observed_rate/)).toBe(true);
+    expect(has(/hd_live_brier/)).toBe(true);
+    expect(has(/hd_prediction_store_failures_total/)).toBe(true);
   });
 
   it('queries only metrics the API exports (or up, kube-state-metrics)', () => {

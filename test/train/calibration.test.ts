@@ -4,7 +4,7 @@ import { FEATURES } from '../../src/features/feature-schema.js';
 import { loadDataset } from '../../src/train/data/load.js';
 import { calibrationEvidence } from '../../src/train/evaluation/calibration-evidence.js';
 import { leaveOneFileOut, type FileGroup } from '../../src/train/evaluation/leave-one-file-out.js';
-import { brierScore, logLoss } from '../../src/train/evaluation/metrics.js';
+import { brierScore, logLoss } from '../../src/metrics/classification.js';
 import { trainCandidate, type ProcedureSettings } from '../../src/train/fit-procedure.js';
 import { applyCalibration, fitIsotonic, fitPlatt } from '../../src/train/models/calibration.js';
 import { sigmoid } from '../../src/train/models/logistic-regression.js';

@@ -7,7 +7,7 @@ import {
   logLoss,
   rocAuc,
   rocCurve,
-} from '../../src/train/evaluation/metrics.js';
+} from '../../src/metrics/classification.js';
 import { createRandom } from '../../src/train/models/random.js';
 
 /** Independent definitions, written the slow obvious way, to check the fast ones against. */

@@ -9,8 +9,27 @@ import type { DriftHolder } from '../drift.js';
 import { linearContributions, occlusionContributions, occlusionRows, type Explanation } from '../model/contributions.js';
 import { toInputTensor, type BatchPrediction, type LoadedModel, type ModelService } from '../model/service.js';
 import type { ApiMetrics } from '../plugins/metrics.js';
+import type { PredictionLog } from '../../outcomes/log.js';
+import { imputedFeatures, mostlyMissing, newPredictionId, scoredFeatures } from '../../outcomes/prediction-records.js';
+import type { PredictionRecord, PredictionRoute } from '../../outcomes/store.js';
 import type { RefusalMonitor } from './refusal-monitor.js';
 import type { Refusals } from './refusals.js';
+
+/** Where a request's rows came from, for the prediction log. */
+export interface PredictionOrigin {
+  route: PredictionRoute;
+  /** Row i as the client sent it (a patient object, a tensor row). */
+  received: (i: number) => unknown;
+}
+
+export interface DataPlanePrediction extends BatchPrediction {
+  /** Per row, the id it is logged under; null when the prediction log is off. */
+  predictionIds: string[] | null;
+  /** Per row, the names of the features that were missing (imputed by the model). */
+  imputed: string[][];
+  /** Per row, whether so much was missing that the estimate rests mostly on imputed values (contract threshold). */
+  mostlyMissing: boolean[];
+}
 
 export class DataPlane {
   constructor(
@@ -18,15 +37,42 @@ export class DataPlane {
     private readonly metrics: ApiMetrics,
     private readonly drift: DriftHolder,
     readonly refusalMonitor: RefusalMonitor,
+    /** null: the prediction log is off. */
+    readonly predictionLog: PredictionLog | null = null,
   ) {}
 
-  /** Predict validated rows (schema order, NaN = missing) with the current model; counted in metrics and drift. */
-  async predict(rows: number[][], model: LoadedModel | null = this.models.current): Promise<BatchPrediction> {
+  /**
+   * Predict validated rows (schema order, NaN = missing) with the current model; counted in metrics and drift, and
+   * queued for the prediction log (never waited for: the log writes in batches, off the request path).
+   */
+  async predict(
+    rows: number[][],
+    model: LoadedModel | null = this.models.current,
+    origin: PredictionOrigin = { route: 'predict', received: (i) => scoredFeatures(rows[i]!) },
+  ): Promise<DataPlanePrediction> {
     const run = await this.models.predict(rows, model);
     this.metrics.recordPredictions(run.labels, run.probabilities);
     this.drift.observe(rows);
     this.refusalMonitor.accepted(rows.length);
-    return run;
+    const imputed = rows.map(imputedFeatures);
+    let predictionIds: string[] | null = null;
+    if (this.predictionLog) {
+      const createdAt = new Date().toISOString();
+      const records: PredictionRecord[] = rows.map((row, i) => ({
+        id: newPredictionId(),
+        createdAt,
+        modelVersion: run.model.version,
+        route: origin.route,
+        received: origin.received(i),
+        features: scoredFeatures(row),
+        imputed: imputed[i]!,
+        probability: run.probabilities[i]!,
+        label: run.labels[i] === 1 ? 1 : 0,
+      }));
+      this.predictionLog.record(records);
+      predictionIds = records.map((r) => r.id);
+    }
+    return { ...run, predictionIds, imputed, mostlyMissing: imputed.map(mostlyMissing) };
   }
 
   /** Rows refused by input validation, whatever the protocol: counted by field and rule, and in the recent window. */

@@ -3,6 +3,9 @@ import type { FastifyInstance } from 'fastify';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { levelCode } from '../../drift/stats.js';
 import { SOURCE_FAILURE_REASONS, type SourceFailureReason } from '../model/source.js';
+import type { PerformanceReport } from '../../outcomes/monitor.js';
+import type { WindowPerformance } from '../../outcomes/performance.js';
+import type { FeedbackStatus } from '../../outcomes/store.js';
 
 /** What the drift gauges read (structural, so this plugin does not depend on the monitor's internals). */
 export interface DriftSnapshot {
@@ -18,6 +21,21 @@ export interface ApiMetrics {
   recordSourceFailure(reason: SourceFailureReason): void;
   /** Rows refused by input validation, in all and per field and rule. */
   recordRefusals(refusedRows: number, byFieldRule: readonly { field: string; rule: string; rows: number }[]): void;
+  /** The prediction log wrote `rows` in `seconds`. */
+  recordLogWrite(rows: number, seconds: number): void;
+  /** A prediction store operation failed ('write': a queued batch, kept for retry; 'read': feedback or performance). */
+  recordStoreFailure(operation: 'write' | 'read'): void;
+  /** Predictions the log gave up on (queue over PREDICTION_LOG_MAX_QUEUED_ROWS, or unwritable at shutdown). */
+  recordLogDropped(rows: number): void;
+  recordFeedback(statuses: readonly FeedbackStatus[], seconds: number): void;
+}
+
+/** What the outcome gauges read at scrape time. */
+export interface OutcomeSources {
+  /** Predictions waiting to be written; null when the log is off. */
+  queuedRows: () => number | null;
+  /** The live performance report (cached briefly by the caller); null when the log is off or unreachable. */
+  performance: () => Promise<PerformanceReport | null>;
 }
 
 declare module 'fastify' {
@@ -32,7 +50,10 @@ declare module 'fastify' {
  * cardinality stays bounded; unmatched URLs count under route="unmatched".
  */
 export default fp(
-  async function metrics(app: FastifyInstance, opts: { driftSnapshot: () => DriftSnapshot | null; refusedShare: () => number }) {
+  async function metrics(
+    app: FastifyInstance,
+    opts: { driftSnapshot: () => DriftSnapshot | null; refusedShare: () => number; outcomes: OutcomeSources },
+  ) {
     const registry = new Registry();
     collectDefaultMetrics({ register: registry });
 
@@ -142,6 +163,97 @@ export default fp(
       },
     });
 
+    // The prediction log and outcomes.
+    const logWrittenRows = new Counter({
+      name: 'hd_prediction_log_written_rows_total',
+      help: 'Predictions written to the prediction log',
+      registers: [registry],
+    });
+    const logWriteDuration = new Histogram({
+      name: 'hd_prediction_log_write_duration_seconds',
+      help: 'Time to write one batch of predictions to the prediction log',
+      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
+      registers: [registry],
+    });
+    const storeFailures = new Counter({
+      name: 'hd_prediction_store_failures_total',
+      help: 'Prediction store operations that failed (write: a batch kept queued for retry; read: feedback or performance)',
+      labelNames: ['operation'] as const,
+      registers: [registry],
+    });
+    const logDropped = new Counter({
+      name: 'hd_prediction_log_dropped_rows_total',
+      help: 'Predictions the log gave up on (queue full while the store failed, or unwritable at shutdown)',
+      registers: [registry],
+    });
+    new Gauge({
+      name: 'hd_prediction_log_queued_rows',
+      help: 'Predictions waiting to be written to the prediction log',
+      registers: [registry],
+      collect() {
+        const queued = opts.outcomes.queuedRows();
+        if (queued !== null) this.set(queued);
+      },
+    });
+    const feedback = new Counter({
+      name: 'hd_feedback_total',
+      help: 'Outcome feedback items by result (recorded, unchanged, conflict, not_found)',
+      labelNames: ['status'] as const,
+      registers: [registry],
+    });
+    const feedbackDuration = new Histogram({
+      name: 'hd_feedback_write_duration_seconds',
+      help: 'Time to record one feedback request in the prediction store',
+      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
+      registers: [registry],
+    });
+    for (const operation of ['write', 'read'] as const) storeFailures.inc({ operation }, 0);
+    for (const status of ['recorded', 'unchanged', 'conflict', 'not_found'] as const) feedback.inc({ status }, 0);
+    logWrittenRows.inc(0);
+    logDropped.inc(0);
+
+    // Live performance per model version and window ("count": the most recent PERFORMANCE_WINDOW_COUNT labelled
+    // predictions; "time": observed in the last PERFORMANCE_WINDOW_DAYS). A metric is absent while its window holds
+    // fewer than PERFORMANCE_MIN_COUNT, so alerts never fire on a handful of outcomes.
+    const livePerformance = (name: string, help: string, value: (w: WindowPerformance) => number | null) =>
+      new Gauge({
+        name,
+        help,
+        labelNames: ['model_version', 'window'] as const,
+        registers: [registry],
+        async collect() {
+          this.reset();
+          const report = await opts.outcomes.performance();
+          for (const model of report?.models ?? []) {
+            for (const [window, w] of [
+              ['count', model.byCount],
+              ['time', model.byTime],
+            ] as const) {
+              const v = value(w);
+              if (v !== null && Number.isFinite(v)) this.set({ model_version: model.modelVersion, window }, v);
+            }
+          }
+        },
+      });
+    livePerformance('hd_live_labelled_predictions', 'Labelled predictions in the window', (w) => w.count);
+    livePerformance('hd_live_roc_auc', 'ROC-AUC of labelled predictions in the window', (w) => w.rocAuc);
+    livePerformance('hd_live_brier', 'Brier score of labelled predictions in the window', (w) => w.brier);
+    livePerformance('hd_live_log_loss', 'Log loss of labelled predictions in the window', (w) => w.logLoss);
+    livePerformance('hd_live_mean_predicted', 'Mean predicted probability of labelled predictions in the window', (w) => w.meanPredicted);
+    livePerformance('hd_live_observed_rate', 'Observed rate of disease among labelled predictions in the window', (w) => w.observedRate);
+    new Gauge({
+      name: 'hd_training_roc_auc_lower_bound',
+      help: "The serving model's cross-validation ROC-AUC mean − 2·std (model.json)",
+      labelNames: ['model_version'] as const,
+      registers: [registry],
+      async collect() {
+        this.reset();
+        for (const model of (await opts.outcomes.performance())?.models ?? []) {
+          if (model.trainingAuc) this.set({ model_version: model.modelVersion }, model.trainingAuc.lowerBound);
+        }
+      },
+    });
+
     app.addHook('onResponse', async (request, reply) => {
       const labels = { method: request.method, route: request.routeOptions.url ?? 'unmatched', status_code: String(reply.statusCode) };
       requests.inc(labels);
@@ -170,6 +282,20 @@ export default fp(
       recordRefusals(rows, byFieldRule) {
         if (rows > 0) refusedRows.inc(rows);
         for (const { field, rule, rows: n } of byFieldRule) refusals.inc({ field, rule }, n);
+      },
+      recordLogWrite(rows, seconds) {
+        logWrittenRows.inc(rows);
+        logWriteDuration.observe(seconds);
+      },
+      recordStoreFailure(operation) {
+        storeFailures.inc({ operation });
+      },
+      recordLogDropped(rows) {
+        logDropped.inc(rows);
+      },
+      recordFeedback(statuses, seconds) {
+        for (const status of statuses) feedback.inc({ status });
+        feedbackDuration.observe(seconds);
       },
     } satisfies ApiMetrics);
   },

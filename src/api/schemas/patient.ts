@@ -3,6 +3,7 @@
  * OpenAPI docs and the model can never disagree on names, types, ranges or codes.
  */
 import { EXAMPLE_PATIENT, FEATURES, allowedValues, type Feature } from '../../features/feature-schema.js';
+import { MOSTLY_MISSING_MIN_IMPUTED } from '../../contract/artifact-contract.js';
 import { RISK_BAND_NAMES, RISK_BANDS_TEXT } from '../model/risk.js';
 
 function featureProperty(feature: Feature): Record<string, unknown> {
@@ -54,6 +55,11 @@ export const contributionSchema = {
 } as const;
 
 const predictionProperties = {
+  predictionId: {
+    type: 'string',
+    format: 'uuid',
+    description: 'Id of this prediction in the prediction log (UUIDv7), for POST /feedback; absent when PREDICTION_LOG=off.',
+  },
   label: {
     type: 'integer',
     enum: [0, 1],
@@ -64,6 +70,15 @@ const predictionProperties = {
     type: 'string',
     enum: [...RISK_BAND_NAMES],
     description: RISK_BANDS_TEXT,
+  },
+  imputed: {
+    type: 'array',
+    items: { type: 'string', enum: FEATURES.map((f) => f.name) },
+    description: 'Features that were not measured (omitted or null): the model filled them in, so they say nothing about this patient.',
+  },
+  mostlyMissing: {
+    type: 'boolean',
+    description: `True when ${MOSTLY_MISSING_MIN_IMPUTED} or more features were not measured: the estimate rests mostly on imputed values and is unreliable.`,
   },
   explanation: { type: 'string', enum: ['linear', 'occlusion'], description: 'How contributions were computed (?explain=true).' },
   logit: { type: 'number', description: 'Log-odds of disease (?explain=true).' },
@@ -77,13 +92,13 @@ const predictionProperties = {
 export const predictionSchema = {
   $id: 'Prediction',
   type: 'object',
-  required: ['label', 'probability', 'riskBand'],
+  required: ['label', 'probability', 'riskBand', 'imputed', 'mostlyMissing'],
   properties: predictionProperties,
 } as const;
 
 export const singlePredictionResponse = {
   type: 'object',
-  required: ['label', 'probability', 'riskBand', 'modelVersion'],
+  required: ['label', 'probability', 'riskBand', 'imputed', 'mostlyMissing', 'modelVersion'],
   properties: { ...predictionProperties, modelVersion: { type: 'string' } },
 } as const;
 

@@ -103,9 +103,18 @@ export const APP_JS = String.raw`'use strict';
     band.className = 'band band-' + r.riskBand;
     document.getElementById('result-label').textContent = r.label === 1 ? 'disease' : 'no disease';
     document.getElementById('result-version').textContent = r.modelVersion;
+    var imputed = r.imputed || [];
+    var notMeasured = document.getElementById('result-not-measured');
+    document.getElementById('result-imputed').textContent = imputed.map(function (name) {
+      var el = byFeature(name);
+      return el ? el.getAttribute('data-label') : name;
+    }).join(', ');
+    notMeasured.hidden = imputed.length === 0;
+    document.getElementById('result-mostly-missing').hidden = !r.mostlyMissing;
     var tbody = document.querySelector('#contributions tbody');
     tbody.textContent = '';
-    (r.contributions || []).slice(0, 5).forEach(function (c) {
+    // A feature that was not measured is no evidence: never shown as raising or lowering the risk.
+    (r.contributions || []).filter(function (c) { return c.value !== null && imputed.indexOf(c.feature) < 0; }).slice(0, 5).forEach(function (c) {
       var tr = document.createElement('tr');
       var el = byFeature(c.feature);
       var cells = [el ? el.getAttribute('data-label') : c.feature, formatValue(c.feature, c.value), (c.contribution >= 0 ? '+' : '') + c.contribution.toFixed(3) + (c.contribution >= 0 ? ' (raises risk)' : ' (lowers risk)')];

@@ -1,4 +1,5 @@
-import type { Feature } from '../../features/feature-schema.js';
+import { MOSTLY_MISSING_MIN_IMPUTED } from '../../contract/artifact-contract.js';
+import { FEATURES, type Feature } from '../../features/feature-schema.js';
 import { RISK_BANDS_TEXT, riskBands } from '../model/risk.js';
 
 /**
@@ -125,9 +126,11 @@ export function renderPage({ features, modelVersion, threshold }: PageOptions): 
 <div id="result-body" hidden>
 <p class="probability"><span id="result-probability" class="big"></span> probability of heart disease</p>
 <p>Risk band: <strong id="result-band" class="band"></strong> · Predicted: <span id="result-label"></span> · Model <code id="result-version"></code></p>
+<p id="result-mostly-missing" class="field-error" hidden>Most of the examination was not measured (${MOSTLY_MISSING_MIN_IMPUTED} or more of ${FEATURES.length} features): this estimate rests mostly on filled-in values and is unreliable.</p>
+<p id="result-not-measured" hidden>Not measured: <span id="result-imputed"></span>. The model filled these in; they are not evidence for or against disease and are left out of the table below.</p>
 <h3>What drove this estimate</h3>
 <table id="contributions">
-<caption>Largest contributions to the log-odds of disease (positive raises the risk, negative lowers it)</caption>
+<caption>Largest contributions of the measured features to the log-odds of disease (positive raises the risk, negative lowers it)</caption>
 <thead><tr><th scope="col">Feature</th><th scope="col">Value</th><th scope="col">Contribution</th></tr></thead>
 <tbody></tbody>
 </table>

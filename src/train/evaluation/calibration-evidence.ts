@@ -1,5 +1,5 @@
 import { applyCalibration, fitCalibration, type CalibrationMethod } from '../models/calibration.js';
-import { brierScore, calibrationBins, logLoss, type CalibrationBin } from './metrics.js';
+import { brierScore, calibrationBins, logLoss, type CalibrationBin } from '../../metrics/classification.js';
 import { stratifiedKFold } from './splits.js';
 
 export interface CalibrationOutcome {

@@ -1,7 +1,7 @@
 import type { Feature } from '../../features/feature-schema.js';
 import { childSeed } from '../models/random.js';
 import { fitModel, predictScores, scoreToProbability, type DesignSettings, type ModelName } from '../models/model.js';
-import { classificationMetrics, type ClassificationMetrics } from './metrics.js';
+import { classificationMetrics, type ClassificationMetrics } from '../../metrics/classification.js';
 import { stratifiedKFold } from './splits.js';
 
 export interface CrossValidationResult {

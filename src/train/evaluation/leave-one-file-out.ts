@@ -1,6 +1,6 @@
 import { fitLogisticRegression } from '../models/logistic-regression.js';
 import { isMissing } from '../models/preprocessing.js';
-import { brierScore, calibrationBins, logLoss, rocAuc, type CalibrationBin } from './metrics.js';
+import { brierScore, calibrationBins, logLoss, rocAuc, type CalibrationBin } from '../../metrics/classification.js';
 
 /**
  * Leave-one-file-out: each data file (one hospital) is held out in turn, the whole fit procedure runs on the other

@@ -19,7 +19,14 @@ export interface RunningApp {
  * requests whatever the limit; pressure.test.ts tests shedding explicitly.
  */
 export function testConfig(env: Record<string, string> = {}): ApiConfig {
-  return loadConfig({ MODEL_DIR: testModelDir(), LOG_LEVEL: 'silent', UNDER_PRESSURE_MAX_EVENT_LOOP_DELAY_MS: '0', ...env });
+  // The prediction log in memory unless a test names a file or database: nothing left behind, nothing shared.
+  return loadConfig({
+    MODEL_DIR: testModelDir(),
+    LOG_LEVEL: 'silent',
+    UNDER_PRESSURE_MAX_EVENT_LOOP_DELAY_MS: '0',
+    PREDICTION_LOG_PATH: ':memory:',
+    ...env,
+  });
 }
 
 /** Build the real app on the test model (env overrides allowed) and listen on 127.0.0.1 on a free port. */

@@ -10,7 +10,8 @@ export type ServerProcess = ApiProcess;
 export function startServerProcess(env: Record<string, string>): Promise<ServerProcess> {
   // Load shedding off unless a test turns it on: see testConfig in app.ts (a stall of the loaded machine is not overload).
   return startApiProcess({
-    env: { LOG_LEVEL: 'info', API_KEYS: '', UNDER_PRESSURE_MAX_EVENT_LOOP_DELAY_MS: '0', ...env },
+    // The prediction log in memory unless a test names a file or database (PREDICTION_LOG_PATH, DATABASE_URL).
+    env: { LOG_LEVEL: 'info', API_KEYS: '', UNDER_PRESSURE_MAX_EVENT_LOOP_DELAY_MS: '0', PREDICTION_LOG_PATH: ':memory:', ...env },
     readyPaths: ['/ready', '/model'],
   });
 }

@@ -3,7 +3,10 @@
  * KServe/Triton clients. Spec: github.com/kserve/open-inference-protocol, specification/protocol/inference_rest.md.
  * Tensors ↔ rows is tensor.ts, the work is the data plane's; here only the routes.
  */
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import { scoredFeatures } from '../../../outcomes/prediction-records.js';
+import type { DataPlanePrediction } from '../../dataplane/dataplane.js';
+import { PREDICTION_ID_HEADER } from '../predict/routes.js';
 import { IMAGE_NAME } from '../../../contract/artifact-contract.js';
 import { API_KEY_SECURITY } from '../../plugins/auth.js';
 import { FEATURE_COUNT, type LoadedModel } from '../../model/service.js';
@@ -33,6 +36,18 @@ export interface V2RoutesOptions {
 }
 
 type ModelParams = { name: string; version?: string };
+
+/**
+ * Response `parameters` (the protocol allows only scalar values): per-row lists joined in row order, rows by ','
+ * (ids, flags) and imputed names by ',' within a row and ';' between rows.
+ */
+export function responseParameters(run: DataPlanePrediction): Record<string, string> {
+  return {
+    ...(run.predictionIds && { prediction_ids: run.predictionIds.join(',') }),
+    imputed: run.imputed.map((names) => names.join(',')).join(';'),
+    mostly_missing: run.mostlyMissing.map(String).join(','),
+  };
+}
 
 export default async function v2Routes(app: FastifyInstance, opts: V2RoutesOptions) {
   setV2ErrorHandler(app);
@@ -125,16 +140,19 @@ export default async function v2Routes(app: FastifyInstance, opts: V2RoutesOptio
     body: inferRequestSchema,
     response: { '4xx': v2Error, 503: v2Error },
   });
-  const infer = async (request: { params: ModelParams; body: InferRequest }) => {
+  const infer = async (request: { params: ModelParams; body: InferRequest }, reply: FastifyReply) => {
     const model = resolve(request.params.name, request.params.version);
     const body = request.body;
     const requested = requestedOutputs(body.outputs);
     const rows = await rowsFromInputs(body.inputs, opts.maxBatchSize, opts.maxErrorDetails);
-    const run = await app.dataPlane.predict(rows, model);
+    // The tensor row as sent is the row as scored (null = missing).
+    const run = await app.dataPlane.predict(rows, model, { route: 'v2', received: (i) => scoredFeatures(rows[i]!) });
+    if (run.predictionIds) reply.header(PREDICTION_ID_HEADER, run.predictionIds[0]!);
     return {
       model_name: V2_MODEL_NAME,
       model_version: run.model.version,
       ...(body.id !== undefined && { id: body.id }),
+      parameters: responseParameters(run),
       outputs: outputTensors(run, requested),
     };
   };

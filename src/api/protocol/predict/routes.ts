@@ -4,10 +4,12 @@
  */
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import type { FastifyInstance } from 'fastify';
+import { MOSTLY_MISSING_MIN_IMPUTED } from '../../../contract/artifact-contract.js';
 import { InvalidInputError, Refusals } from '../../dataplane/refusals.js';
 import type { Explanation } from '../../model/contributions.js';
 import { riskBand } from '../../model/risk.js';
 import { API_KEY_SECURITY } from '../../plugins/auth.js';
+import type { DataPlanePrediction } from '../../dataplane/dataplane.js';
 import { batchPredictionResponse, singlePredictionResponse } from '../../schemas/patient.js';
 import { readPredictBody, readPredictQuery, type PredictQuery } from './request.js';
 
@@ -26,11 +28,18 @@ export interface PredictRoutesOptions {
  */
 export const EXPLAIN_CHUNK_ROWS = 250;
 
-function prediction(label: number, probability: number, threshold: number, explanation: Explanation | undefined) {
+/** Header naming the logged prediction (a batch: its first row; every row's id is in the body). */
+export const PREDICTION_ID_HEADER = 'x-prediction-id';
+
+function prediction(run: DataPlanePrediction, i: number, explanation: Explanation | undefined) {
+  const probability = run.probabilities[i]!;
   return {
-    label,
+    ...(run.predictionIds && { predictionId: run.predictionIds[i]! }),
+    label: run.labels[i]!,
     probability,
-    riskBand: riskBand(probability, threshold),
+    riskBand: riskBand(probability, run.model.card.threshold),
+    imputed: run.imputed[i]!,
+    mostlyMissing: run.mostlyMissing[i]!,
     ...(explanation && {
       explanation: explanation.method,
       logit: explanation.logit,
@@ -61,7 +70,9 @@ export default async function predictRoutes(app: FastifyInstance, opts: PredictR
         summary: 'Predict heart disease for one patient or a batch',
         description:
           'Body: one patient object, or `{ "instances": [patient, ...] }` (1 to MAX_BATCH_SIZE). Optional features may be omitted or null ' +
-          '(the model imputes them). Risk bands on P(disease): low < 0.2 <= moderate < threshold <= high (the decision threshold of the ' +
+          `(the model imputes them; \`imputed\` lists them and \`mostlyMissing\` flags a row with ${MOSTLY_MISSING_MIN_IMPUTED} or more missing). ` +
+          "Every prediction is logged under `predictionId` (also the `x-prediction-id` header: a batch's first row) for `POST /feedback`, " +
+          'unless PREDICTION_LOG=off. Risk bands on P(disease): low < 0.2 <= moderate < threshold <= high (the decision threshold of the ' +
           'served model, GET /model). `?explain=true` adds per-feature ' +
           'contributions in log-odds (exact for logistic regression: logit = baselineLogit + sum of contributions; occlusion for the ' +
           'random forest), for up to MAX_EXPLAIN_ROWS rows.',
@@ -92,9 +103,12 @@ export default async function predictRoutes(app: FastifyInstance, opts: PredictR
       }
       if (opts.logPatientData) request.log.debug({ rows }, 'patient rows (LOG_PATIENT_DATA=true)');
 
-      const run = await app.dataPlane.predict(rows);
+      const body = request.body as { instances?: unknown[] };
+      const received = batch ? (i: number) => body.instances![i] : () => body;
+      const run = await app.dataPlane.predict(rows, undefined, { route: 'predict', received });
+      if (run.predictionIds) reply.header(PREDICTION_ID_HEADER, run.predictionIds[0]!);
       if (!request.query.explain) {
-        const predictions = rows.map((_, i) => prediction(run.labels[i]!, run.probabilities[i]!, run.model.card.threshold, undefined));
+        const predictions = rows.map((_, i) => prediction(run, i, undefined));
         return batch ? { modelVersion: run.model.version, predictions } : { ...predictions[0]!, modelVersion: run.model.version };
       }
 
@@ -105,13 +119,7 @@ export default async function predictRoutes(app: FastifyInstance, opts: PredictR
         if (from > 0) await yieldToEventLoop();
         const chunk = rows.slice(from, from + EXPLAIN_CHUNK_ROWS);
         const explanations = await app.dataPlane.explain(run.model, chunk, run.probabilities.slice(from, from + chunk.length));
-        pieces.push(
-          chunk
-            .map((_, k) =>
-              JSON.stringify(prediction(run.labels[from + k]!, run.probabilities[from + k]!, run.model.card.threshold, explanations[k])),
-            )
-            .join(','),
-        );
+        pieces.push(chunk.map((_, k) => JSON.stringify(prediction(run, from + k, explanations[k]))).join(','));
       }
       const version = JSON.stringify(run.model.version);
       reply.type('application/json; charset=utf-8');

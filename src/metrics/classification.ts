@@ -1,4 +1,4 @@
-/** Binary classification metrics; `y` holds 0/1 labels, `p` the predicted P(class 1). Pure functions. */
+/** Binary classification metrics, shared by training (src/train/evaluation) and live monitoring (src/outcomes): `y` holds 0/1 labels, `p` the predicted P(class 1). Pure functions. */
 
 export interface ConfusionMatrix {
   tn: number;
@@ -151,4 +151,35 @@ export function calibrationBins(y: readonly number[], p: readonly number[], bins
     sums[b]!.n++;
   });
   return sums.filter((s) => s.n > 0).map((s) => ({ meanPredicted: s.p / s.n, observedRate: s.y / s.n, count: s.n }));
+}
+
+/** Calibration-in-the-large: mean predicted probability against the observed rate (difference = observed − predicted). */
+export function calibrationInTheLarge(y: readonly number[], p: readonly number[]) {
+  const meanPredicted = p.reduce((sum, v) => sum + v, 0) / p.length;
+  const observedRate = y.reduce((sum, v) => sum + v, 0) / y.length;
+  return { meanPredicted, observedRate, difference: observedRate - meanPredicted };
+}
+
+export interface ReliabilityBin extends CalibrationBin {
+  /** The bin's probability range [from, to) (the last bin includes 1). */
+  from: number;
+  to: number;
+}
+
+/** Reliability table: calibrationBins with each bin's range, for tables and dashboards. */
+export function reliabilityTable(y: readonly number[], p: readonly number[], bins = 10): ReliabilityBin[] {
+  const table: ReliabilityBin[] = [];
+  for (let b = 0; b < bins; b++) {
+    let n = 0;
+    let sumP = 0;
+    let sumY = 0;
+    p.forEach((v, i) => {
+      if (Math.min(bins - 1, Math.floor(v * bins)) !== b) return;
+      n++;
+      sumP += v;
+      sumY += y[i]!;
+    });
+    if (n > 0) table.push({ from: b / bins, to: (b + 1) / bins, meanPredicted: sumP / n, observedRate: sumY / n, count: n });
+  }
+  return table;
 }
