@@ -4,7 +4,8 @@
  *   const loop = await startLoop(options)   // MLflow (own server, or options.mlflowUri), v1 trained on Cleveland and
  *                                           // registered as @champion, the API serving @champion with a prediction log
  *   await loop.replay()                     // half of the Hungarian rows (content-hash split) through POST /predict
- *   await loop.feedBack(loop.replayed)      // their outcomes: a labelled file (`--labelled`) the trigger reads
+ *   await loop.sendFeedback(replayed)       // their outcomes through POST /feedback, into the API's prediction log
+ *   await loop.feedBack(rows, outcome?)     // or outcomes as a labelled file (`npm run retrain -- --labelled`)
  *   loop.startLoad(); await loop.trigger(); await loop.waitForModel(v); await loop.stopLoad()
  *   await loop.compareOnFresh(v1, v2)       // Brier of both versions on the other Hungarian half, never trained on
  *   await loop.stop()
@@ -20,7 +21,7 @@ import { MlflowClient } from '../../src/mlflow/client.js';
 import { fetchModelVersion } from '../../src/mlflow/registered-model.js';
 import { getModelVersion, setAlias } from '../../src/mlflow/registry.js';
 import { contentHashUnit, readLabelledFile, toUciText, type LabelledRow } from '../../src/retrain/new-rows.js';
-import { brierScore } from '../../src/train/evaluation/metrics.js';
+import { brierScore } from '../../src/metrics/classification.js';
 import { onnxProbabilities } from '../../src/train/export/parity.js';
 import { startApiProcess, type ApiProcess } from './api-process.js';
 import { startMlflowServer, type RunningMlflow } from './mlflow-server.js';
@@ -54,6 +55,11 @@ export interface LoadAnswer {
   error?: string;
 }
 
+/** A row the API answered, with the id its prediction was logged under. */
+export interface Replayed extends LabelledRow {
+  predictionId: string;
+}
+
 export interface DriftStatus {
   status: string;
   sampleCount: number;
@@ -66,7 +72,8 @@ export interface Loop {
   v1: { version: string; modelVersion: string };
   /** Hungarian rows sent through the API and those kept fresh (never sent, never trained on). */
   split: { replay: LabelledRow[]; fresh: LabelledRow[] };
-  replay(): Promise<{ accepted: LabelledRow[]; refused: number; drift: DriftStatus }>;
+  replay(): Promise<{ accepted: Replayed[]; refused: number; drift: DriftStatus }>;
+  sendFeedback(predictions: readonly Replayed[]): Promise<Record<string, number>>;
   feedBack(rows: readonly LabelledRow[], outcome?: (row: LabelledRow, index: number) => 0 | 1): Promise<string>;
   trigger(args?: string[]): Promise<CliRun & { decision: Record<string, unknown> | null }>;
   retrain(args: string[]): Promise<CliRun>;
@@ -124,6 +131,8 @@ async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs: n
   throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
 }
 
+const predictionLogOf = (workDir: string) => path.join(workDir, 'prediction-log.sqlite');
+
 export async function startLoop(options: LoopOptions): Promise<Loop> {
   const { log, workDir } = options;
   await mkdir(workDir, { recursive: true });
@@ -162,7 +171,7 @@ export async function startLoop(options: LoopOptions): Promise<Loop> {
         MODEL_POLL_INTERVAL_S: '1',
         MODEL_CACHE_DIR: path.join(workDir, 'model-cache'),
         MODEL_DIR: path.join(workDir, 'no-baked-model'),
-        PREDICTION_LOG_PATH: path.join(workDir, 'prediction-log.sqlite'),
+        PREDICTION_LOG_PATH: predictionLogOf(workDir),
         LOG_LEVEL: 'warn',
         API_KEYS: '',
         // The laptop also trains during the loop: a stalled event loop there is not overload to shed.
@@ -196,6 +205,7 @@ async function loopOf(input: {
   };
   const mlflowEnv = { MLFLOW_TRACKING_URI: mlflowUri };
   const labelledFile = path.join(workDir, 'outcomes.data');
+  const predictionLog = predictionLogOf(workDir);
   let load: { answers: LoadAnswer[]; stop: boolean; done: Promise<void> } | null = null;
 
   const getJson = async <T>(route: string) => (await (await fetch(`${api.url}${route}`)).json()) as T;
@@ -208,7 +218,7 @@ async function loopOf(input: {
     v1,
     split,
     async replay() {
-      const accepted: LabelledRow[] = [];
+      const accepted: Replayed[] = [];
       let refused = 0;
       for (const row of split.replay) {
         const res = await fetch(`${api.url}/predict`, {
@@ -216,8 +226,8 @@ async function loopOf(input: {
           headers: { 'content-type': 'application/json' },
           body: JSON.stringify(patientOf(row.features)),
         });
-        await res.arrayBuffer();
-        if (res.status === 200) accepted.push(row);
+        const body = (await res.json()) as { predictionId?: string };
+        if (res.status === 200 && body.predictionId) accepted.push({ ...row, predictionId: body.predictionId });
         else refused++;
       }
       const { status, sampleCount } = await getJson<DriftStatus>('/drift/status');
@@ -227,6 +237,23 @@ async function loopOf(input: {
       );
       return { accepted, refused, drift };
     },
+    async sendFeedback(predictions) {
+      const counts: Record<string, number> = {};
+      for (let i = 0; i < predictions.length; i += 100) {
+        const outcomes = predictions.slice(i, i + 100).map((p) => ({ predictionId: p.predictionId, outcome: p.outcome }));
+        const res = await fetch(`${api.url}/feedback`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ outcomes }),
+        });
+        const body = (await res.json()) as { results?: { status: string }[]; message?: string };
+        if (res.status !== 200 || !body.results)
+          throw new Error(`POST /feedback answered ${res.status}: ${body.message ?? JSON.stringify(body)}`);
+        for (const r of body.results) counts[r.status] = (counts[r.status] ?? 0) + 1;
+      }
+      log(`fed back ${predictions.length} outcomes through POST /feedback: ${JSON.stringify(counts)}`);
+      return counts;
+    },
     async feedBack(rows, outcome = (row) => row.outcome) {
       await writeFile(labelledFile, toUciText(rows.map((row, i) => ({ features: row.features, outcome: outcome(row, i) }))));
       log(`fed back ${rows.length} outcomes (${labelledFile})`);
@@ -235,20 +262,9 @@ async function loopOf(input: {
     async trigger(args = options.triggerArgs ?? []) {
       const run = await runNode(
         'src/retrain/trigger-cli.ts',
-        [
-          '--api-url',
-          api.url,
-          '--data',
-          options.clevelandFile,
-          '--labelled',
-          labelledFile,
-          '--out',
-          path.join(workDir, 'retrain'),
-          '--min-labels',
-          '50',
-          ...args,
-        ],
-        mlflowEnv,
+        ['--api-url', api.url, '--data', options.clevelandFile, '--out', path.join(workDir, 'retrain'), '--min-labels', '50', ...args],
+        // The trigger and retraining read the outcomes from the API's prediction log.
+        { ...mlflowEnv, PREDICTION_LOG_PATH: predictionLog },
       );
       const last = run.stdout.trim().split('\n').pop() ?? '';
       let decision: Record<string, unknown> | null;
@@ -325,7 +341,7 @@ export async function runLoop(options: LoopOptions): Promise<LoopSummary> {
   const loop = await startLoop(options);
   try {
     const replayed = await loop.replay();
-    await loop.feedBack(replayed.accepted);
+    await loop.sendFeedback(replayed.accepted);
     loop.startLoad();
     const triggered = await loop.trigger();
     const decision = triggered.decision;

@@ -4,7 +4,7 @@
  * which clause decided. Pure: text in, text out.
  */
 import type { ModelCard } from '../contract/model-card.js';
-import type { CalibrationBin, CurvePoint } from '../train/evaluation/metrics.js';
+import type { CalibrationBin, CurvePoint } from '../metrics/classification.js';
 import { escapeXml, unitLineChart } from '../train/report/svg.js';
 import type { Decision, ModelScores, PromotionRule } from './rule.js';
 

@@ -19,7 +19,7 @@ import { MlflowClient, type MlflowClientConfig } from '../mlflow/client.js';
 import { fetchModelVersion } from '../mlflow/registered-model.js';
 import { parseModelUri, resolveModelUri, setAlias, type ModelVersion } from '../mlflow/registry.js';
 import { loadDataset } from '../train/data/load.js';
-import { calibrationBins, classificationMetrics, rocCurve } from '../train/evaluation/metrics.js';
+import { calibrationBins, classificationMetrics, rocCurve } from '../metrics/classification.js';
 import { stratifiedHoldout } from '../train/evaluation/splits.js';
 import { onnxProbabilities } from '../train/export/parity.js';
 import { predictProbabilities } from '../train/models/model.js';

@@ -9,7 +9,7 @@
  *
  * The deciding clause is the first that fails (in that order), or `all` when the challenger is promoted.
  */
-import type { ClassificationMetrics } from '../train/evaluation/metrics.js';
+import type { ClassificationMetrics } from '../metrics/classification.js';
 
 export interface PromotionRule {
   brierMargin: number;

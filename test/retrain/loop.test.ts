@@ -4,8 +4,8 @@
  *
  * - A challenger trained on shuffled outcomes is registered but not promoted (exit 3, alias `challenger`), and the
  *   API keeps serving v1.
- * - Half of the Hungarian rows go through the API (drift reaches `drift`), their outcomes come back, the trigger
- *   retrains, the challenger is promoted, and the API swaps to it without a restart while a load runs, with no failed
+ * - Half of the Hungarian rows go through the API (drift reaches `drift`), their outcomes come back through
+ *   POST /feedback into the prediction log, the trigger reads the log and retrains, the challenger is promoted, and the API swaps to it without a restart while a load runs, with no failed
  *   request; on the other Hungarian half, never sent nor trained on, v2's Brier score is lower than v1's.
  * - Right after, the trigger does nothing: the cool-down, read from MLflow's retrain runs.
  *
@@ -49,7 +49,7 @@ describe.runIf(realComponent('mlflow', probe.available, probe.reason))('retraini
     { timeout: 300_000 },
     async () => {
       expect(await served()).toBe(loop.v1.modelVersion);
-      // The outcomes of the rows it trains on are shuffled; the held-out rows keep their real outcomes (the evidence).
+      // Outcomes as a labelled file (--labelled); those of the rows it trains on are shuffled; the held-out rows keep their real outcomes (the evidence).
       const rows = loop.split.replay;
       const trainSide = rows.map((r, i) => (isHeldOut(r.features, DEFAULT_NEW_HOLDOUT) ? -1 : i)).filter((i) => i >= 0);
       const permuted = shuffled(trainSide, createRandom(7));
@@ -98,7 +98,8 @@ describe.runIf(realComponent('mlflow', probe.available, probe.reason))('retraini
       const pid = loop.api.child.pid;
       const replayed = await loop.replay();
       expect(replayed.drift.status).toBe('drift');
-      await loop.feedBack(replayed.accepted);
+      const fed = await loop.sendFeedback(replayed.accepted);
+      expect(fed).toEqual({ recorded: replayed.accepted.length });
 
       loop.startLoad(3);
       // The shuffled run above is a retraining too: without --cooldown 0 this one would wait for its cool-down.
