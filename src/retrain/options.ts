@@ -117,7 +117,7 @@ const { help: _help, ...retrainOptionsWithoutHelp } = RETRAIN_OPTIONS;
 
 export const TRIGGER_OPTIONS = {
   'api-url': {
-    schema: Type.String({ pattern: '^https?://', description: 'the API whose `/drift/status` is read (required)' }),
+    schema: Type.Optional(Type.String({ pattern: '^https?://', description: 'the API whose `/drift/status` is read (required)' })),
     arg: '<url>',
   },
   level: {
