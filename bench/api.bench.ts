@@ -131,7 +131,11 @@ async function modelDir(): Promise<string> {
 }
 
 /** Feedback for distinct logged predictions at a fixed request rate: each request names the next id once. */
-async function feedbackLoad(url: string, ids: readonly string[], duration: number): Promise<Load & { p999Ms: number; ratePerSecond: number }> {
+async function feedbackLoad(
+  url: string,
+  ids: readonly string[],
+  duration: number,
+): Promise<Load & { p999Ms: number; ratePerSecond: number }> {
   let next = 0;
   const result = await autocannon({
     url: `${url}/feedback`,
@@ -161,6 +165,23 @@ async function predictionIds(url: string, batchBody: string, n: number): Promise
     ids.push(...body.predictions.map((p) => p.predictionId));
   }
   return ids;
+}
+
+/** Server-side feedback write times from /metrics (hd_feedback_write_duration_seconds): share within 5 ms, p99 bucket. */
+async function feedbackWriteTimes(url: string) {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  const buckets = [...text.matchAll(/^hd_feedback_write_duration_seconds_bucket\{le="([^"]+)"\} (\d+)/gm)].map((m) => ({
+    le: m[1] === '+Inf' ? Number.POSITIVE_INFINITY : Number(m[1]),
+    count: Number(m[2]),
+  }));
+  const total = buckets.at(-1)?.count ?? 0;
+  const within5ms = buckets.find((b) => b.le === 0.005)?.count ?? 0;
+  const p99Bucket = buckets.find((b) => b.count >= 0.99 * total)?.le ?? null;
+  return {
+    writes: total,
+    shareWithin5Ms: total ? Math.round((within5ms / total) * 10_000) / 10_000 : null,
+    p99AtMostMs: p99Bucket === null ? null : p99Bucket * 1000,
+  };
 }
 
 const best = (runs: readonly Load[]): Load => runs.reduce((a, b) => (b.rps > a.rps ? b : a));
@@ -234,6 +255,8 @@ async function main(): Promise<void> {
     await feedbackLoad(logOnApi.url, ids.slice(0, FEEDBACK_RATE * (WARMUP_S + 1)), WARMUP_S);
     feedback = await feedbackLoad(logOnApi.url, ids.slice(FEEDBACK_RATE * (WARMUP_S + 1)), DURATION_S);
     logOnApi.assertAlive();
+    // Since start (the warm-up's writes included): the store's own time, without HTTP and the client's scheduling.
+    feedback = { ...feedback, serverWriteTimes: await feedbackWriteTimes(logOnApi.url) };
   } finally {
     await Promise.all([logOffApi.stop(), logOnApi.stop()]);
     rmSync(logDir, { recursive: true, force: true });

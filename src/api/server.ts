@@ -45,6 +45,8 @@ async function main(): Promise<void> {
       const signalledAt = performance.now();
       if (err) app.log.error({ err }, 'shutting down after an error');
       app.lifecycle.draining = true;
+      // Write what the prediction log holds now; what arrives while draining is written when the app closes.
+      void app.predictionLog?.flush();
       app.log.info({ signal, graceMs: config.shutdownGraceMs, delayMs: config.shutdownDelayMs }, 'shutting down: /ready now answers 503');
       if (config.shutdownDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, config.shutdownDelayMs));
       // Leave the last part of the grace period for closing: in-flight requests finish there.

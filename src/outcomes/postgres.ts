@@ -14,6 +14,8 @@ function executor(target: Queryable, pool: pg.Pool | null): SqlExecutor {
       return (await target.query(sql, params as SqlValue[])).rowCount ?? 0;
     },
     async insertMany(sql, rows) {
+      // Atomic: on the pool, in a transaction of its own.
+      if (pool) return this.transaction((tx) => tx.insertMany(sql, rows));
       // `VALUES ($1, ..., $k)` repeated per row, renumbered: one statement per chunk of rows.
       const [head, tuple] = [sql.slice(0, sql.indexOf('VALUES')), sql.slice(sql.indexOf('VALUES') + 6)];
       const width = rows[0]?.length ?? 0;

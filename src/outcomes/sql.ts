@@ -14,8 +14,9 @@ export interface SqlExecutor {
   /** Run a statement; returns how many rows it changed. */
   run(sql: string, params?: readonly SqlValue[]): Promise<number>;
   /**
-   * Insert many rows with one single-row statement (`$1..$k` placeholders, `VALUES (...)` last): SQLite runs the
-   * prepared statement per row (cheapest there), PostgreSQL sends multi-row statements (fewest round trips).
+   * Insert many rows atomically with one single-row statement (`$1..$k` placeholders, `VALUES (...)` last): SQLite
+   * runs the prepared statement per row (cheapest there; a file database on its writer thread), PostgreSQL sends
+   * multi-row statements (fewest round trips). Not to be called inside `transaction`.
    */
   insertMany(sql: string, rows: readonly (readonly SqlValue[])[]): Promise<void>;
   /** Run `work` in one transaction (one connection), committed when it resolves, rolled back when it throws. */
@@ -107,7 +108,7 @@ export class SqlPredictionStore implements PredictionStore {
       r.probability,
       r.label,
     ]);
-    await this.db.transaction((tx) => tx.insertMany(INSERT_PREDICTION, rows));
+    await this.db.insertMany(INSERT_PREDICTION, rows);
   }
 
   async recordOutcomes(items: readonly OutcomeFeedback[]): Promise<FeedbackResult[]> {

@@ -6,6 +6,7 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { DatabaseSync, type SQLInputValue } from 'node:sqlite';
+import { SqliteWriter } from './sqlite-writer.js';
 import { migrate, SqlPredictionStore, type SqlExecutor, type SqlRow, type SqlValue } from './sql.js';
 import type { PredictionStore } from './store.js';
 
@@ -16,7 +17,11 @@ class SqliteExecutor implements SqlExecutor {
   private tail: Promise<unknown> = Promise.resolve();
   private readonly statements = new Map<string, ReturnType<DatabaseSync['prepare']>>();
 
-  constructor(private readonly db: DatabaseSync) {}
+  /** `writer`: appends go to this thread instead (a file database); null: this connection does everything. */
+  constructor(
+    private readonly db: DatabaseSync,
+    private readonly writer: SqliteWriter | null = null,
+  ) {}
 
   private statement(sql: string) {
     let statement = this.statements.get(sql);
@@ -55,6 +60,7 @@ class SqliteExecutor implements SqlExecutor {
   }
 
   insertMany(sql: string, rows: readonly (readonly SqlValue[])[]): Promise<void> {
+    if (this.writer) return this.writer.insert(toSqlite(sql), rows);
     return this.transaction((tx) => tx.insertMany(sql, rows));
   }
 
@@ -74,6 +80,7 @@ class SqliteExecutor implements SqlExecutor {
 
   close(): Promise<void> {
     return this.serial(async () => {
+      await this.writer?.close();
       if (this.db.isOpen) this.db.close();
     });
   }
@@ -88,9 +95,11 @@ export async function openSqliteStore(file: string): Promise<PredictionStore> {
     db.exec('PRAGMA synchronous = NORMAL');
     // Another process (the import CLI) may hold the write lock briefly.
     db.exec('PRAGMA busy_timeout = 5000');
-    const executor = new SqliteExecutor(db);
     const dialect = { kind: 'sqlite', migrationLock: null } as const;
-    await migrate(executor, dialect);
+    await migrate(new SqliteExecutor(db), dialect);
+    // Checkpoints (which wait for the disk) are left to the writer thread's connection, which commits most.
+    if (file !== ':memory:') db.exec('PRAGMA wal_autocheckpoint = 0');
+    const executor = new SqliteExecutor(db, file === ':memory:' ? null : new SqliteWriter(file));
     return new SqlPredictionStore(executor, dialect);
   } catch (error) {
     db.close();

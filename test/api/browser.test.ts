@@ -84,7 +84,12 @@ describe.runIf(available)('prediction page in Chromium', () => {
     const response = await postJson(`${api.url}/predict?explain=true`, patient);
     expect(response.status).toBe(200);
     const direct = {
-      body: response.body as { probability: number; riskBand: string; modelVersion: string; contributions: { feature: string }[] },
+      body: response.body as {
+        probability: number;
+        riskBand: string;
+        modelVersion: string;
+        contributions: { feature: string; value: number | null }[];
+      },
     };
 
     await page.goto(`${api.url}/`);
@@ -96,11 +101,35 @@ describe.runIf(available)('prediction page in Chromium', () => {
     expect(await page.locator('#result-probability').textContent()).toBe(`${(direct.body.probability * 100).toFixed(1)} %`);
     expect(await page.locator('#result-band').textContent()).toBe(direct.body.riskBand);
     expect(await page.locator('#result-version').textContent()).toBe(direct.body.modelVersion);
+    // Features that were not measured are no evidence: listed as "not measured", never in the contributions table.
+    const measured = direct.body.contributions.filter((c) => c.value !== null);
     const rows = page.locator('#contributions tbody tr');
-    expect(await rows.count()).toBe(Math.min(5, direct.body.contributions.length));
-    const topFeature = FEATURES.find((f) => f.name === direct.body.contributions[0]!.feature)!;
+    expect(await rows.count()).toBe(Math.min(5, measured.length));
+    const topFeature = FEATURES.find((f) => f.name === measured[0]!.feature)!;
     expect(await rows.first().locator('th').textContent()).toBe(topFeature.label);
+    const missing = FEATURES.filter((f) => patient[f.name] === undefined);
+    expect(missing.length).toBeGreaterThan(0);
+    expect(await page.locator('#result-imputed').textContent()).toBe(missing.map((f) => f.label).join(', '));
+    for (const feature of missing) expect(await page.locator('#contributions').textContent()).not.toContain(feature.label);
+    expect(await page.locator('#result-mostly-missing').isHidden()).toBe(true);
     await page.screenshot({ path: path.join(screenshots, 'page-result.png'), fullPage: true });
+    expect(consoleErrors).toEqual([]);
+  });
+
+  it('shows unmeasured features as "not measured" and warns when most of the examination is missing', async () => {
+    const patient = { age: 61, sex: 1, cp: 4, trestbps: 140 };
+    await page.goto(`${api.url}/`);
+    await fill(page, patient);
+    await page.locator('#f-age').press('Enter');
+    await page.locator('#result-body').waitFor({ state: 'visible' });
+    expect(await page.locator('#result-mostly-missing').isVisible()).toBe(true);
+    expect(await page.locator('#result-mostly-missing').textContent()).toContain('not measured');
+    const notMeasured = FEATURES.filter((f) => !(f.name in patient)).map((f) => f.label);
+    expect(await page.locator('#result-imputed').textContent()).toBe(notMeasured.join(', '));
+    const table = (await page.locator('#contributions tbody').textContent()) ?? '';
+    for (const label of notMeasured) expect(table).not.toContain(label);
+    expect(await page.locator('#contributions tbody tr').count()).toBeLessThanOrEqual(Object.keys(patient).length);
+    await page.screenshot({ path: path.join(screenshots, 'page-mostly-missing.png'), fullPage: true });
     expect(consoleErrors).toEqual([]);
   });
 

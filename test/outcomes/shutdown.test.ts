@@ -14,6 +14,8 @@ import { startServerProcess } from '../api/support/server-process.js';
 import { havePostgres, startPostgres, type PostgresServer } from '../support/postgres.js';
 
 const WORKERS = 16;
+/** After SIGTERM the server keeps serving this long (/ready 503), as a load balancer takes it out of rotation. */
+const SHUTDOWN_DELAY_MS = 300;
 /** Bounds of the load: it stops by itself. */
 const MAX_REQUESTS_PER_WORKER = 2000;
 const MAX_LOAD_MS = 30_000;
@@ -23,7 +25,7 @@ async function sigtermUnderLoad(env: Record<string, string>, store: StoreConfig)
     MODEL_DIR: testModelDir(),
     PREDICTION_LOG_FLUSH_MS: '60000',
     PREDICTION_LOG_BATCH_ROWS: '100000',
-    SHUTDOWN_DELAY_MS: '300',
+    SHUTDOWN_DELAY_MS: String(SHUTDOWN_DELAY_MS),
     SHUTDOWN_GRACE_MS: '20000',
     LOG_LEVEL: 'warn',
     ...env,
@@ -33,7 +35,9 @@ async function sigtermUnderLoad(env: Record<string, string>, store: StoreConfig)
   let sigtermAt = Number.POSITIVE_INFINITY;
   const deadline = performance.now() + MAX_LOAD_MS;
   const worker = async (w: number) => {
-    for (let i = 0; i < MAX_REQUESTS_PER_WORKER && performance.now() < deadline; i++) {
+    // Like clients behind a load balancer: no new request once the server has left the rotation (SHUTDOWN_DELAY_MS
+    // after SIGTERM); requests already sent are answered, and every 200 among them must be in the log.
+    for (let i = 0; i < MAX_REQUESTS_PER_WORKER && performance.now() < deadline && performance.now() < sigtermAt + SHUTDOWN_DELAY_MS; i++) {
       const batch = (w + i) % 5 === 0;
       try {
         const res = await fetch(`${server.url}/predict`, {

@@ -17,7 +17,7 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { build } from 'esbuild';
-import { EXTERNAL_PACKAGES } from './bundle-server-options.js';
+import { ABSENT_OPTIONAL_PACKAGES, EXTERNAL_PACKAGES } from './bundle-server-options.js';
 import { externalPackages } from './runtime-packages.js';
 
 const [entry = 'dist/api/server.js', outfile = 'bundle/api/server.js'] = process.argv.slice(2);
@@ -39,7 +39,7 @@ const result = await build({
   metafile: true,
 });
 
-const runtimePackages = externalPackages(result.metafile);
+const runtimePackages = externalPackages(result.metafile).filter((name) => !ABSENT_OPTIONAL_PACKAGES.includes(name));
 writeFileSync(path.join(path.dirname(outfile), 'runtime-packages.json'), `${JSON.stringify(runtimePackages)}\n`);
 
 const inputs = Object.keys(result.metafile.inputs).length;

@@ -1,0 +1,95 @@
+/**
+ * The SQLite prediction log's writer thread: appends run on their own connection in a worker, so the inserts and
+ * the WAL checkpoints (which wait for the disk) never hold up the event loop that answers requests. node:sqlite is
+ * synchronous; on the main thread a 1,000-row batch and a checkpoint's fsync block every request meanwhile.
+ */
+import { Worker } from 'node:worker_threads';
+import type { SqlValue } from './sql.js';
+
+/**
+ * The worker's code: plain JavaScript, evaluated (`eval: true`), so the image's single-file server bundle needs no
+ * second entry point. One message = one transaction.
+ */
+const WRITER_SOURCE = `
+const { parentPort, workerData } = require('node:worker_threads');
+const { DatabaseSync } = require('node:sqlite');
+const db = new DatabaseSync(workerData.file);
+db.exec('PRAGMA journal_mode = WAL');
+db.exec('PRAGMA synchronous = NORMAL');
+db.exec('PRAGMA busy_timeout = 5000');
+const statements = new Map();
+parentPort.on('message', (message) => {
+  if (message.close) {
+    db.close();
+    parentPort.close();
+    return;
+  }
+  try {
+    let statement = statements.get(message.sql);
+    if (!statement) statements.set(message.sql, (statement = db.prepare(message.sql)));
+    db.exec('BEGIN IMMEDIATE');
+    try {
+      for (const row of message.rows) statement.run(...row);
+      db.exec('COMMIT');
+    } catch (error) {
+      db.exec('ROLLBACK');
+      throw error;
+    }
+    parentPort.postMessage({ id: message.id });
+  } catch (error) {
+    parentPort.postMessage({ id: message.id, error: String((error && error.message) || error) });
+  }
+});
+`;
+
+interface Pending {
+  resolve: () => void;
+  reject: (error: Error) => void;
+}
+
+export class SqliteWriter {
+  private readonly worker: Worker;
+  private readonly pending = new Map<number, Pending>();
+  private nextId = 0;
+  private failure: Error | null = null;
+  private readonly exited: Promise<void>;
+
+  constructor(file: string) {
+    // No loader in the worker (the parent may run under tsx): its code is plain JavaScript.
+    this.worker = new Worker(WRITER_SOURCE, { eval: true, workerData: { file }, execArgv: [] });
+    this.worker.on('message', (message: { id: number; error?: string }) => {
+      const waiting = this.pending.get(message.id);
+      this.pending.delete(message.id);
+      if (message.error === undefined) waiting?.resolve();
+      else waiting?.reject(new Error(message.error));
+    });
+    const fail = (error: Error) => {
+      this.failure = error;
+      for (const waiting of this.pending.values()) waiting.reject(error);
+      this.pending.clear();
+    };
+    this.worker.on('error', fail);
+    this.exited = new Promise((resolve) =>
+      this.worker.once('exit', () => {
+        fail(new Error('the prediction log writer thread has exited'));
+        resolve();
+      }),
+    );
+  }
+
+  /** Run `sql` (SQLite placeholders) once per row, in one transaction on the writer's connection. */
+  insert(sql: string, rows: readonly (readonly SqlValue[])[]): Promise<void> {
+    if (this.failure) return Promise.reject(this.failure);
+    const id = this.nextId++;
+    return new Promise<void>((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      this.worker.postMessage({ id, sql, rows });
+    });
+  }
+
+  /** Close after the writes already sent. */
+  async close(): Promise<void> {
+    if (!this.failure) this.worker.postMessage({ close: true });
+    await this.exited;
+  }
+}
