@@ -132,6 +132,14 @@ describe.runIf(realComponent('mlflow', probe.available, probe.reason))('retraini
       expect(loop.api.child.exitCode).toBeNull();
       expect(await getAliases(loop.client, REGISTRY.modelName)).toMatchObject({ [REGISTRY.aliases.champion]: v2 });
 
+      // The decision report: both models side by side, the rule, the deciding clause, the curves.
+      const report = await readFile(String(triggered.decision!.report), 'utf8');
+      expect(report).toContain('Promoted');
+      for (const clause of ['evidence', 'gate', 'brier', 'auc']) expect(report).toContain(`<th scope="row">${clause}`);
+      expect(report.match(/<svg /g)).toHaveLength(3);
+      expect(report).toContain(loop.v1.modelVersion);
+      expect(report).toContain(v2ModelVersion);
+
       const [before, after] = await loop.compareOnFresh([loop.v1.version, v2]);
       console.info(
         `[fresh] ${before!.rows} Hungarian rows never sent nor trained on: Brier v1 ${before!.brier.toFixed(4)}, v2 ${after!.brier.toFixed(4)}`,
