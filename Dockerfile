@@ -59,6 +59,8 @@ RUN set -eu; \
 # ---- runtime ------------------------------------------------------------------------------------------------------
 FROM ${BASE_IMAGE} AS runtime
 WORKDIR /app
+# PREDICTION_LOG_PATH: the SQLite prediction log on the one writable path of a read-only root (Kubernetes and compose
+# mount /tmp); set DATABASE_URL for a log that outlives the container.
 # ORT_DISABLE_TELEMETRY: onnxruntime >= 1.2x on Linux otherwise tries to persist a device id under $HOME/.cache
 # (fails on a read-only root) and to upload telemetry.
 ENV NODE_ENV=production \
@@ -66,7 +68,8 @@ ENV NODE_ENV=production \
     PORT=8000 \
     MODEL_DIR=/app/artifacts \
     TMPDIR=/tmp \
-    ORT_DISABLE_TELEMETRY=1
+    ORT_DISABLE_TELEMETRY=1 \
+    PREDICTION_LOG_PATH=/tmp/prediction-log.sqlite
 
 # Files stay root-owned and read-only to the service user: the process cannot modify its own code or model.
 COPY package.json ./

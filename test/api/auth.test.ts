@@ -61,7 +61,7 @@ describe('API keys (API_KEYS set)', () => {
     }
   });
 
-  it('the OpenAPI document declares the key requirement on /predict and V2 infer, and only there', async () => {
+  it('the OpenAPI document declares the key requirement on /predict, /feedback and V2 infer, and only there', async () => {
     const doc = (await (await fetch(`${server.url}/docs/json`)).json()) as {
       paths: Record<string, Record<string, { security?: unknown }>>;
     };
@@ -70,7 +70,12 @@ describe('API keys (API_KEYS set)', () => {
         .filter(([, op]) => op.security !== undefined)
         .map(([method]) => `${method.toUpperCase()} ${path}`),
     );
-    expect(secured.sort()).toEqual(['POST /predict', 'POST /v2/models/{name}/infer', 'POST /v2/models/{name}/versions/{version}/infer']);
+    expect(secured.sort()).toEqual([
+      'POST /feedback',
+      'POST /predict',
+      'POST /v2/models/{name}/infer',
+      'POST /v2/models/{name}/versions/{version}/infer',
+    ]);
     expect(doc.paths['/predict']!.post!.security).toEqual([{ bearerAuth: [] }, { apiKeyHeader: [] }]);
   });
 
