@@ -5,11 +5,8 @@
  */
 import { existsSync } from 'node:fs';
 import type { Feature } from '../features/feature-schema.js';
-import { openPredictionStore } from '../outcomes/open-store.js';
+import { DEFAULT_PREDICTION_LOG_PATH, openPredictionStore } from '../outcomes/open-store.js';
 import { fileSource, type LabelledSource } from './labelled-source.js';
-
-/** PREDICTION_LOG_PATH's default in the API (relative to the working directory). */
-export const DEFAULT_PREDICTION_LOG_PATH = 'var/prediction-log.sqlite';
 
 export async function openLabelledSource(input: {
   files: readonly string[];
