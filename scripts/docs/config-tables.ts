@@ -8,6 +8,7 @@ import path from 'node:path';
 import { environmentTable } from '../../src/api/config.js';
 import { optionsTable } from '../../src/config/cli-options.js';
 import { DEPLOY_OPTIONS } from '../../src/release/args.js';
+import { RETRAIN_OPTIONS, TRIGGER_OPTIONS } from '../../src/retrain/options.js';
 import { TRAIN_OPTIONS } from '../../src/train/options.js';
 import { IMPORT_OPTIONS } from '../../src/outcomes/import-options.js';
 import { repoRoot } from '../lib/model-dir.js';
@@ -24,6 +25,8 @@ export interface ConfigTable {
 export const CONFIG_TABLES: readonly ConfigTable[] = [
   { id: 'api-env', file: 'src/api/README.md', schema: 'src/api/config.ts', render: environmentTable },
   { id: 'train-options', file: 'README.md', schema: 'src/train/options.ts', render: () => optionsTable(TRAIN_OPTIONS) },
+  { id: 'retrain-options', file: 'README.md', schema: 'src/retrain/options.ts', render: () => optionsTable(RETRAIN_OPTIONS) },
+  { id: 'trigger-options', file: 'README.md', schema: 'src/retrain/options.ts', render: () => optionsTable(TRIGGER_OPTIONS) },
   { id: 'deploy-options', file: 'README.md', schema: 'src/release/args.ts', render: () => optionsTable(DEPLOY_OPTIONS) },
   {
     id: 'feedback-import-options',

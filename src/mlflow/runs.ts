@@ -7,6 +7,8 @@
  *   setRunTags(client, runId, tags): Promise<void>                        // via log-batch, ≤ 100 per request
  *   endRun(client, runId, status): Promise<void>                          // FINISHED | FAILED | KILLED, end time now
  *   getRun(client, runId): Promise<Run>
+ *   getExperimentId(client, name): Promise<string | null>                 // null when there is no such experiment
+ *   searchRuns(client, { experimentIds, filter?, orderBy?, maxResults? }): Promise<Run[]>   // one page
  */
 import { MlflowError, type MlflowClient } from './client.js';
 
@@ -117,4 +119,33 @@ export async function endRun(client: MlflowClient, runId: string, status: RunEnd
 export async function getRun(client: MlflowClient, runId: string): Promise<Run> {
   const got = await client.call<{ run: Run }>('get run', 'GET', '/api/2.0/mlflow/runs/get', new URLSearchParams({ run_id: runId }));
   return got.run;
+}
+
+export async function getExperimentId(client: MlflowClient, name: string): Promise<string | null> {
+  try {
+    const found = await client.call<{ experiment: Experiment }>(
+      'get experiment',
+      'GET',
+      '/api/2.0/mlflow/experiments/get-by-name',
+      new URLSearchParams({ experiment_name: name }),
+    );
+    return found.experiment.experiment_id;
+  } catch (error) {
+    if (error instanceof MlflowError && error.errorCode === 'RESOURCE_DOES_NOT_EXIST') return null;
+    throw error;
+  }
+}
+
+/** One page of runs matching MLflow's search syntax, e.g. filter "tags.retrain = 'true'", orderBy ['attributes.start_time DESC']. */
+export async function searchRuns(
+  client: MlflowClient,
+  query: { experimentIds: string[]; filter?: string; orderBy?: string[]; maxResults?: number },
+): Promise<Run[]> {
+  const found = await client.call<{ runs?: Run[] }>('search runs', 'POST', '/api/2.0/mlflow/runs/search', {
+    experiment_ids: query.experimentIds,
+    filter: query.filter ?? '',
+    order_by: query.orderBy ?? [],
+    max_results: query.maxResults ?? 100,
+  });
+  return found.runs ?? [];
 }

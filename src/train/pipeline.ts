@@ -50,6 +50,13 @@ export interface TrainOptions {
   missingIndicatorMinShare?: number | null;
   /** Calibration shipped in the graph; default DEFAULT_CALIBRATION. */
   calibration?: ShippedCalibration;
+  /**
+   * The hold-out, when the caller fixes it (retraining holds out the champion's hold-out and a slice of the new rows);
+   * default a stratified `holdoutFraction` of the rows drawn with `seed`.
+   */
+  split?: (dataset: Dataset) => { train: number[]; test: number[] };
+  /** Leave-one-file-out evidence when there are ≥ 2 files (default true; retraining's extra file is not a site). */
+  leaveOneFileOut?: boolean;
 }
 
 export interface ModelEvaluation {
@@ -124,7 +131,7 @@ export async function runTraining(
     `data: ${q.rows} rows from ${dataset.sources.length} file(s); disease ${q.classBalance.positive} / no disease ${q.classBalance.negative}; ` +
       `missing ${Object.values(q.missing).reduce((a, b) => a + b, 0)} values; out of range ${q.outOfRange.count}`,
   );
-  const split = stratifiedHoldout(dataset.target, options.holdoutFraction, options.seed);
+  const split = options.split ? options.split(dataset) : stratifiedHoldout(dataset.target, options.holdoutFraction, options.seed);
   const trainRows = pick(dataset.rows, split.train);
   const trainY = pick(dataset.target, split.train);
   const test = { rows: pick(dataset.rows, split.test), y: pick(dataset.target, split.test) };
@@ -156,7 +163,8 @@ export async function runTraining(
 
   await mkdir(options.outDir, { recursive: true });
   const onnxBytes = exportOnnx(selected, features, options.producerVersion, decisionThreshold(options));
-  const leaveOneFileOutResult = dataset.sources.length >= 2 ? leaveOneFileOutOf(dataset, features, settings, options.log) : null;
+  const leaveOneFileOutResult =
+    options.leaveOneFileOut !== false && dataset.sources.length >= 2 ? leaveOneFileOutOf(dataset, features, settings, options.log) : null;
   const parityMaxAbsDiff = await verifyOnnxParity(onnxBytes, dataset.rows, predictProbabilities(selected, dataset.rows));
   const onnxSha = createHash('sha256').update(onnxBytes).digest('hex');
   const modelVersion = `${options.producerVersion}-${SHORT_NAMES[best.name]}-${onnxSha.slice(0, 12)}`;

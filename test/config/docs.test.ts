@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { API_ENV } from '../../src/api/config.js';
 import { DEPLOY_OPTIONS } from '../../src/release/args.js';
+import { RETRAIN_OPTIONS, TRIGGER_OPTIONS } from '../../src/retrain/options.js';
 import { TRAIN_OPTIONS } from '../../src/train/options.js';
 import { CONFIG_TABLES, openMarker, readmePath, tableIn, withTable } from '../../scripts/docs/config-tables.js';
 import { runTs } from '../support/run-cli.js';
@@ -29,6 +30,8 @@ describe('configuration tables in the READMEs', () => {
     for (const [id, options] of [
       ['train-options', TRAIN_OPTIONS],
       ['deploy-options', DEPLOY_OPTIONS],
+      ['retrain-options', RETRAIN_OPTIONS],
+      ['trigger-options', TRIGGER_OPTIONS],
     ] as const) {
       expect(rowsOf(id).map((row) => /--([\w-]+)/.exec(row)?.[1])).toEqual(Object.keys(options).filter((name) => name !== 'help'));
     }
