@@ -31,7 +31,10 @@ function workloadOf(objects: helm.KubeObject[]) {
   const deployment = api('Deployment');
   const service = api('Service');
   if (!deployment || !service)
-    throw new DeployError('chart', `the chart must render the API's Deployment and Service (label ${API_COMPONENT.key}=${API_COMPONENT.value})`);
+    throw new DeployError(
+      'chart',
+      `the chart must render the API's Deployment and Service (label ${API_COMPONENT.key}=${API_COMPONENT.value})`,
+    );
   const labels = (deployment.spec as { selector?: { matchLabels?: Record<string, string> } }).selector?.matchLabels ?? {};
   const nodePort = (service.spec as { ports?: Array<{ nodePort?: number }> }).ports?.[0]?.nodePort;
   const selector = Object.entries(labels).map(([key, value]) => `${key}=${value}`);

@@ -178,7 +178,9 @@ describe('retrain and retrain-trigger: the npm scripts they run through the trai
   const named = (key: string) => module.match(new RegExp(`\\b${key}: '([^']+)'`))?.[1];
 
   it('the trainer image runs `npm run` as its entrypoint and the module names the two scripts once', () => {
-    expect(readFileSync(path.join(repoRoot, 'Dockerfile'), 'utf8')).toMatch(/FROM \$\{BASE_IMAGE\} AS trainer[\s\S]*ENTRYPOINT \["npm", "run", "--silent"\]/);
+    expect(readFileSync(path.join(repoRoot, 'Dockerfile'), 'utf8')).toMatch(
+      /FROM \$\{BASE_IMAGE\} AS trainer[\s\S]*ENTRYPOINT \["npm", "run", "--silent"\]/,
+    );
     expect([named('retrain'), named('trigger')]).toEqual([...TRAINER_SCRIPTS]);
     expect(module).toMatch(/dockerBuild\(\{ target: 'trainer'/);
   });

@@ -42,7 +42,9 @@ describe.runIf(realComponent('docker', engine.available, engine.reason))('traine
     build = await buildTrainerImage({
       extraCaCert: process.env.EXTRA_CA_CERT ?? process.env.NODE_EXTRA_CA_CERTS ?? process.env.SSL_CERT_FILE ?? null,
     });
-    console.log(`[trainer image] ${build.tags.join(', ')}: ${(build.sizeBytes / 1e6).toFixed(1)} MB, built in ${build.buildSeconds.toFixed(1)} s`);
+    console.log(
+      `[trainer image] ${build.tags.join(', ')}: ${(build.sizeBytes / 1e6).toFixed(1)} MB, built in ${build.buildSeconds.toFixed(1)} s`,
+    );
   }, 1_200_000);
 
   it("is tagged with the contract's trainer name and the package version, labelled, and runs as a numeric non-root user", async () => {
@@ -69,7 +71,8 @@ describe.runIf(realComponent('docker', engine.available, engine.reason))('traine
     const modules = await shell('ls /app/node_modules /app/node_modules/@types 2>/dev/null');
     const names = modules.stdout.split(/\s+/);
     for (const needed of ['tsx', 'onnxruntime-node', 'arquero', 'typebox']) expect(names, needed).toContain(needed);
-    for (const devTool of ['vitest', 'eslint', 'typescript', 'prettier', 'playwright-core', 'autocannon']) expect(names, devTool).not.toContain(devTool);
+    for (const devTool of ['vitest', 'eslint', 'typescript', 'prettier', 'playwright-core', 'autocannon'])
+      expect(names, devTool).not.toContain(devTool);
   });
 
   it('runs `npm run train -- --help` (tsx, sources, dependencies) read-only, without network', async () => {
