@@ -36,7 +36,8 @@ describe.runIf(realComponent('docker', engine.available, engine.reason))('traine
       ],
       { timeoutMs: 120_000 },
     );
-  const shell = (script: string) => docker(['run', '--rm', '--entrypoint', 'sh', build.tags[0]!, '-c', script]);
+  const shell = (script: string, user?: string) =>
+    docker(['run', '--rm', ...(user ? ['--user', user] : []), '--entrypoint', 'sh', build.tags[0]!, '-c', script]);
 
   beforeAll(async () => {
     build = await buildTrainerImage({
@@ -62,7 +63,11 @@ describe.runIf(realComponent('docker', engine.available, engine.reason))('traine
   it('carries no training data: data/ holds the schema and the download manifest only, no processed.*.data anywhere', async () => {
     const data = await shell('ls -A /app/data');
     expect(data.stdout.trim().split('\n').sort()).toEqual(['feature-schema.json', 'manifest.json']);
-    const found = await shell("find / -xdev -path /app/node_modules -prune -o \\( -name 'processed.*.data' -o -name '*.onnx' \\) -print");
+    // As root, so no directory is left unsearched.
+    const found = await shell(
+      "find / -xdev -path /app/node_modules -prune -o \\( -name 'processed.*.data' -o -name '*.onnx' \\) -print",
+      '0:0',
+    );
     expect(found.code, found.stderr).toBe(0);
     expect(found.stdout.trim()).toBe('');
   });
