@@ -361,9 +361,11 @@ describe.runIf(haveHelm)('chart: retraining CronJob, MLflow, prediction log (rea
 
   // The prediction log's variables come with the API's prediction log (issue 13); until API_ENV declares them this
   // check cannot run, and says so.
-  const apiHasLog = 'PREDICTION_LOG_PATH' in API_ENV.properties && 'DATABASE_URL' in API_ENV.properties;
-  if (!apiHasLog)
-    console.warn('[skip] prediction-log env vs API_ENV: src/api/config.ts does not declare PREDICTION_LOG_PATH and DATABASE_URL yet');
+  const apiHasLog = realComponent(
+    "the API's prediction-log variables",
+    'PREDICTION_LOG_PATH' in API_ENV.properties && 'DATABASE_URL' in API_ENV.properties,
+    'src/api/config.ts does not declare PREDICTION_LOG_PATH and DATABASE_URL yet (the prediction log, issue 13)',
+  );
   it.runIf(apiHasLog)("the prediction log's variables are the API's and valid (SQLite path, PostgreSQL URL)", () => {
     const sqlite = envOf(
       containerOf(find(helmTemplate('hd', 'ml', [devValues], ['--set', 'predictionLog.sqlite.volume=emptyDir']), 'Deployment', 'api')),
