@@ -54,7 +54,8 @@ RUN set -eu; \
 # ---- trainer-deps: what `npm run retrain` / `retrain:trigger` load: the production dependencies and tsx -----------
 # The trainer runs the TypeScript sources with tsx (the npm scripts in package.json are the one definition of the
 # commands), so it keeps the package.json dependencies and tsx with their closures (runtime-packages.ts again), and
-# drops the dev tools. onnxruntime-node is pruned to this platform's CPU build as for the API.
+# drops the dev tools. onnxruntime-node is pruned to this platform's CPU build as for the API. BuildKit skips these two
+# stages when building the API (the default, last stage); the classic builder builds them too.
 FROM install AS trainer-deps
 COPY scripts/image/build/runtime-packages.ts /tmp/runtime-packages.ts
 COPY scripts/image/build/prune-onnxruntime.sh /tmp/prune-onnxruntime.sh
