@@ -348,6 +348,14 @@ describe.runIf(haveHelm)('chart: retraining CronJob, MLflow, prediction log (rea
     const defaultApi = find(defaults, 'Deployment', 'api');
     expect(Object.keys(envOf(containerOf(defaultApi)))).toEqual(['POD_NAME']);
     expect(defaults.filter((o) => o.kind === 'PersistentVolumeClaim' || o.kind === 'CronJob')).toEqual([]);
+    // A PREDICTION_LOG_PATH under config passes through while predictionLog chooses nothing, and gives way when it does.
+    const configured = ['--set', 'config.PREDICTION_LOG_PATH=/tmp/prediction-log.sqlite'];
+    expect(find(helmTemplate('hd', 'ml', [devValues], configured), 'ConfigMap', 'api').data).toMatchObject({
+      PREDICTION_LOG_PATH: '/tmp/prediction-log.sqlite',
+    });
+    const overridden = helmTemplate('hd', 'ml', [devValues], [...configured, '--set', 'predictionLog.sqlite.volume=emptyDir']);
+    expect((find(overridden, 'ConfigMap', 'api').data as Record<string, string>).PREDICTION_LOG_PATH).toBeUndefined();
+    expect(envOf(containerOf(find(overridden, 'Deployment', 'api'))).PREDICTION_LOG_PATH?.value).toBe(path);
     expect(() => helmTemplate('hd', 'ml', [devValues], ['--set', 'predictionLog.sqlite.volume=hostPath'])).toThrow(
       "predictionLog.sqlite.volume must be '', emptyDir or persistentVolumeClaim, got 'hostPath'",
     );
