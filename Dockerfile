@@ -42,19 +42,50 @@ RUN npm run build && npx tsx scripts/image/build/bundle-server.ts dist/api/serve
 FROM install AS deps
 COPY --from=build /app/bundle/api/runtime-packages.json /tmp/runtime-packages.json
 COPY scripts/image/build/runtime-packages.ts /tmp/runtime-packages.ts
+COPY scripts/image/build/prune-onnxruntime.sh /tmp/prune-onnxruntime.sh
 # Node 24 runs the TypeScript file directly (type stripping): no dev tool is needed to prune the dev tools away.
 RUN set -eu; \
     node /tmp/runtime-packages.ts prune /tmp/runtime-packages.json; \
-    ort=node_modules/onnxruntime-node/bin/napi-v6; \
-    keep="$(node -p 'process.platform + "/" + process.arch')"; \
-    for dir in "$ort"/*/*; do \
-      case "$dir" in "$ort/$keep") ;; *) rm -rf "$dir" ;; esac; \
-    done; \
-    find "$ort" -mindepth 1 -type d -empty -delete; \
-    test -f "$ort/$keep/onnxruntime_binding.node"; \
+    sh /tmp/prune-onnxruntime.sh node_modules; \
     find node_modules -type f \( -name '*.map' -o -name '*.d.ts' -o -name '*.d.mts' -o -name '*.d.cts' \
       -o \( -name '*.md' ! -iname 'license*' \) -o -name '.env' -o -name '.env.*' \) -delete; \
     cp /tmp/runtime-packages.json node_modules/.runtime-packages.json
+
+# ---- trainer-deps: what `npm run retrain` / `retrain:trigger` load: the production dependencies and tsx -----------
+# The trainer runs the TypeScript sources with tsx (the npm scripts in package.json are the one definition of the
+# commands), so it keeps the package.json dependencies and tsx with their closures (runtime-packages.ts again), and
+# drops the dev tools. onnxruntime-node is pruned to this platform's CPU build as for the API. BuildKit skips these two
+# stages when building the API (the default, last stage); the classic builder builds them too.
+FROM install AS trainer-deps
+COPY scripts/image/build/runtime-packages.ts /tmp/runtime-packages.ts
+COPY scripts/image/build/prune-onnxruntime.sh /tmp/prune-onnxruntime.sh
+RUN set -eu; \
+    node -e 'const p=require("./package.json"); console.log(JSON.stringify([...Object.keys(p.dependencies), "tsx"]))' \
+      > /tmp/trainer-packages.json; \
+    node /tmp/runtime-packages.ts prune /tmp/trainer-packages.json; \
+    sh /tmp/prune-onnxruntime.sh node_modules
+
+# ---- trainer: `docker build --target trainer` (npm run image:build -- --target trainer) ---------------------------
+# Retraining and its drift trigger, for the chart's CronJob, compose's trainer profile and Dagger. No training data
+# is baked in: mount it (and pass --data) or let training download it per data/manifest.json into data/raw/ (a
+# writable mount on a read-only root). Writable at run time: /tmp (HOME, npm's and tsx's caches), data/raw, runs,
+# artifacts.
+FROM ${BASE_IMAGE} AS trainer
+WORKDIR /app
+ENV NODE_ENV=production \
+    HOME=/tmp \
+    TMPDIR=/tmp \
+    NPM_CONFIG_UPDATE_NOTIFIER=false \
+    NPM_CONFIG_CACHE=/tmp/.npm \
+    ORT_DISABLE_TELEMETRY=1
+COPY package.json tsconfig.json ./
+COPY --from=trainer-deps /app/node_modules ./node_modules
+COPY data/feature-schema.json data/manifest.json data/
+COPY src ./src
+USER 10001:10001
+# `docker run <trainer image> retrain:trigger -- --api-url http://api:8000`; npm passes SIGTERM on to the command.
+ENTRYPOINT ["npm", "run", "--silent"]
+CMD ["retrain", "--", "--help"]
 
 # ---- runtime ------------------------------------------------------------------------------------------------------
 FROM ${BASE_IMAGE} AS runtime

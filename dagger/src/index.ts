@@ -7,7 +7,20 @@
  */
 // Only names the engine's module runtime serves (its generated sdk/index.ts: decorators and the generated client);
 // test/dagger/engine-runtime.test.ts checks every import against that list.
-import { argument, CacheSharingMode, Container, dag, Directory, File, float, func, object, Secret, Service } from '@dagger.io/dagger';
+import {
+  argument,
+  CacheSharingMode,
+  Container,
+  dag,
+  Directory,
+  File,
+  float,
+  func,
+  object,
+  ReturnType,
+  Secret,
+  Service,
+} from '@dagger.io/dagger';
 import { imageTag, modelCardSummary, readContract, type ArtifactContract, type ModelCardSummary } from './contract.js';
 import { describeError } from './failed-exec.js';
 import { engineKubeconfig, type TunnelMode } from './kubeconfig.js';
@@ -24,6 +37,25 @@ const KUBE_API_ALIAS = 'kube-api';
 const K3S_IMAGE = 'rancher/k3s:v1.33.1-k3s1';
 const REGISTRY_IMAGE = 'registry:2.8.3';
 const SKOPEO_IMAGE = 'quay.io/skopeo/stable:v1.18.0';
+
+/**
+ * Retraining as the trainer image runs it (the Dockerfile's trainer stage, entrypoint `npm run --silent`): the npm
+ * scripts, the flags they are given, their exit codes, and the paths the image's user writes. One place to adjust.
+ */
+const TRAINER = {
+  retrain: 'retrain',
+  trigger: 'retrain:trigger',
+  apiUrlFlag: '--api-url',
+  dataFlag: '--data',
+  /** npm run retrain: 0 promoted, 3 kept (the challenger lost: a result, not an error), anything else failed. */
+  retrainVerdicts: { 0: 'promoted', 3: 'kept' } as Record<number, string>,
+  /** npm run retrain:trigger: 0 no action, promoted or kept; anything else failed. */
+  triggerVerdicts: { 0: 'done' } as Record<number, string>,
+  user: '10001:10001',
+  writable: ['/app/data/raw', '/app/runs', '/app/artifacts'],
+  /** Where an SQLite prediction log passed as a file is put (its directory writable for the journal). */
+  sqliteDir: '/app/prediction-log',
+} as const;
 
 interface ManifestEntry {
   file: string;
@@ -526,6 +558,60 @@ export class HeartDiseaseMlops {
   }
 
   /**
+   * Retrain on the original data plus the prediction log's labelled rows (`npm run retrain` in the trainer image, the
+   * Dockerfile's trainer stage): champion and challenger scored on the same held-out rows, the challenger promoted
+   * only under the retraining rule. Returns the verdict (promoted, or kept: not an error) and the command's output;
+   * a failed retraining fails the call.
+   */
+  @func({ cache: 'never' })
+  async retrain(
+    /** MLflow tracking server holding the registered model (http(s)://...; not needed with --mlflow). */
+    mlflowTrackingUri?: string,
+    /** Use the module's MLflow server (mlflow-server, runs kept in a cache volume) instead of --mlflow-tracking-uri. */
+    mlflow = false,
+    /** MLFLOW_TRACKING_TOKEN for the tracking server, if it needs one (a secret: env:MLFLOW_TRACKING_TOKEN). */
+    mlflowToken?: Secret,
+    /** PostgreSQL URL of the prediction log (a secret: env:DATABASE_URL). */
+    databaseUrl?: Secret,
+    /** SQLite prediction log file, when the log is not PostgreSQL. */
+    predictionLog?: File,
+    /** Directory of UCI processed.*.data files (default: processed.cleveland.data downloaded from UCI, sha256-verified). */
+    data?: Directory,
+  ): Promise<string> {
+    const trainer = await this.trainer({ mlflowTrackingUri, mlflow, mlflowToken, databaseUrl, predictionLog, data });
+    return this.runTrainer(trainer.container, [TRAINER.retrain, '--', ...trainer.dataArgs], TRAINER.retrainVerdicts);
+  }
+
+  /**
+   * Act on drift (`npm run retrain:trigger` in the trainer image): reads the API's /drift/status, the labelled count in
+   * the prediction log and the cool-down kept in MLflow, and retrains when they say so. For CI and schedulers; the
+   * chart's CronJob runs the same command. Returns the command's output; a failure fails the call.
+   */
+  @func({ cache: 'never' })
+  async retrainTrigger(
+    /** Address of the API whose /drift/status is read, as the trainer container reaches it (http://api:8000 with --api). */
+    apiUrl: string,
+    /** The API as a service, bound as host `api` (e.g. --api tcp://localhost:8000 for one on the host). */
+    api?: Service,
+    /** MLflow tracking server holding the registered model (http(s)://...; not needed with --mlflow). */
+    mlflowTrackingUri?: string,
+    /** Use the module's MLflow server (mlflow-server) instead of --mlflow-tracking-uri. */
+    mlflow = false,
+    /** MLFLOW_TRACKING_TOKEN for the tracking server, if it needs one (a secret). */
+    mlflowToken?: Secret,
+    /** PostgreSQL URL of the prediction log (a secret: env:DATABASE_URL). */
+    databaseUrl?: Secret,
+    /** SQLite prediction log file, when the log is not PostgreSQL. */
+    predictionLog?: File,
+    /** Directory of UCI processed.*.data files for a retraining it starts (default: the verified UCI download). */
+    data?: Directory,
+  ): Promise<string> {
+    const trainer = await this.trainer({ mlflowTrackingUri, mlflow, mlflowToken, databaseUrl, predictionLog, data });
+    const container = api ? trainer.container.withServiceBinding('api', api) : trainer.container;
+    return this.runTrainer(container, [TRAINER.trigger, '--', TRAINER.apiUrlFlag, apiUrl, ...trainer.dataArgs], TRAINER.triggerVerdicts);
+  }
+
+  /**
    * The MLflow tracking server train --mlflow logs to, with its runs kept in a cache volume:
    * `dagger call mlflow-server up --ports 5000:5000` to browse them at http://127.0.0.1:5000.
    */
@@ -550,6 +636,60 @@ export class HeartDiseaseMlops {
             `--allowed-hosts mlflow,mlflow:${MLFLOW_PORT},localhost,localhost:${MLFLOW_PORT},127.0.0.1,127.0.0.1:${MLFLOW_PORT}`,
         ],
       });
+  }
+
+  /**
+   * The trainer image built from the source (Dockerfile target trainer, same base as the API) with the MLflow server,
+   * the prediction log and the training data it needs; its non-root user owns the paths it writes.
+   */
+  private async trainer(options: {
+    mlflowTrackingUri?: string;
+    mlflow: boolean;
+    mlflowToken?: Secret;
+    databaseUrl?: Secret;
+    predictionLog?: File;
+    data?: Directory;
+  }): Promise<{ container: Container; dataArgs: string[] }> {
+    if (options.mlflow === (options.mlflowTrackingUri !== undefined)) {
+      throw new Error('give exactly one of --mlflow-tracking-uri and --mlflow');
+    }
+    if (options.databaseUrl && options.predictionLog) throw new Error('give at most one of --database-url and --prediction-log');
+    const uci = options.data ?? (await this.uciFiles('default'));
+    const files = (await uci.entries()).filter((name) => name.endsWith('.data')).sort();
+    if (files.length === 0) throw new Error('--data: the directory holds no processed.*.data file');
+
+    let container = this.source
+      .dockerBuild({ target: 'trainer', buildArgs: [{ name: 'BASE_IMAGE', value: this.nodeImage }] })
+      .withMountedDirectory('/data', uci)
+      // A retraining is a side effect on the registry: never answer it from the exec cache.
+      .withEnvVariable('RETRAIN_REQUESTED_AT', new Date().toISOString());
+    for (const dir of TRAINER.writable) container = container.withDirectory(dir, dag.directory(), { owner: TRAINER.user });
+    if (options.mlflow) {
+      container = container
+        .withServiceBinding('mlflow', this.mlflowServer())
+        .withEnvVariable('MLFLOW_TRACKING_URI', `http://mlflow:${MLFLOW_PORT}`);
+    } else {
+      container = container.withEnvVariable('MLFLOW_TRACKING_URI', options.mlflowTrackingUri!);
+    }
+    if (options.mlflowToken) container = container.withSecretVariable('MLFLOW_TRACKING_TOKEN', options.mlflowToken);
+    if (options.databaseUrl) container = container.withSecretVariable('DATABASE_URL', options.databaseUrl);
+    if (options.predictionLog) {
+      container = container
+        .withDirectory(TRAINER.sqliteDir, dag.directory().withFile('predictions.db', options.predictionLog), { owner: TRAINER.user })
+        .withEnvVariable('PREDICTION_LOG_PATH', `${TRAINER.sqliteDir}/predictions.db`);
+    }
+    return { container, dataArgs: files.flatMap((name) => [TRAINER.dataFlag, `/data/${name}`]) };
+  }
+
+  /** Run an npm script through the trainer image's entrypoint; an exit code outside `verdicts` fails with its output. */
+  private async runTrainer(container: Container, args: string[], verdicts: Record<number, string>): Promise<string> {
+    const ran = container.withExec(args, { useEntrypoint: true, expect: ReturnType.Any });
+    const [code, stdout, stderr] = await Promise.all([ran.exitCode(), ran.stdout(), ran.stderr()]);
+    const verdict = verdicts[code];
+    if (verdict === undefined) {
+      throw new Error(`trainer script ${args[0]} failed with exit code ${code}:\n${lastLines(`${stdout}\n${stderr}`, 40)}`);
+    }
+    return `trainer script ${args[0]}: ${verdict} (exit ${code})\n${stdout}`;
   }
 
   /** Node image with the npm cache volume. */

@@ -20,6 +20,8 @@ export const DEFAULT_DECISION_THRESHOLD: number = contract.decisionThreshold;
 
 /** Repository name of the API image (Minikube, registries, the Helm chart's default). */
 export const IMAGE_NAME: string = contract.image.name;
+/** Repository name of the trainer image (the Dockerfile's `trainer` stage: `npm run retrain`, `retrain:trigger`). */
+export const TRAINER_IMAGE_NAME: string = contract.image.trainerName;
 /** Port the API listens on inside its image. */
 export const API_PORT: number = contract.image.port;
 /** Source repository an image's label names when the build cannot read a git remote. */

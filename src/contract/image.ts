@@ -1,5 +1,5 @@
 /** The image side of the contract: the tag a model version gets and the labels every build sets. */
-import { FIXED_IMAGE_LABELS, IMAGE_LABEL_KEYS, IMAGE_NAME } from './artifact-contract.js';
+import { IMAGE_LABEL_KEYS, IMAGE_NAME, TRAINER_IMAGE_NAME, FIXED_IMAGE_LABELS } from './artifact-contract.js';
 
 /**
  * The image tag for a model version. Docker tags allow [A-Za-z0-9_.-], at most 128 characters, not starting with
@@ -36,6 +36,22 @@ export function imageLabels(info: ImageBuildInfo): Record<string, string> {
     ...FIXED_IMAGE_LABELS,
     [IMAGE_LABEL_KEYS.modelVersion]: info.modelVersion,
     [IMAGE_LABEL_KEYS.title]: IMAGE_NAME,
+    [IMAGE_LABEL_KEYS.source]: info.source,
+    [IMAGE_LABEL_KEYS.revision]: info.revision,
+    [IMAGE_LABEL_KEYS.version]: info.version,
+    [IMAGE_LABEL_KEYS.created]: info.created,
+  };
+}
+
+/**
+ * Labels of the trainer image (the Dockerfile's `trainer` stage). It carries no model, so no model version; `created`
+ * is the source revision's commit time, so rebuilding one revision gives the same labels.
+ */
+export function trainerImageLabels(info: Omit<ImageBuildInfo, 'modelVersion'>): Record<string, string> {
+  return {
+    'org.opencontainers.image.description': 'Heart-disease model retraining and its drift trigger (npm run retrain, retrain:trigger)',
+    'org.opencontainers.image.licenses': FIXED_IMAGE_LABELS['org.opencontainers.image.licenses'] ?? 'MIT',
+    [IMAGE_LABEL_KEYS.title]: TRAINER_IMAGE_NAME,
     [IMAGE_LABEL_KEYS.source]: info.source,
     [IMAGE_LABEL_KEYS.revision]: info.revision,
     [IMAGE_LABEL_KEYS.version]: info.version,

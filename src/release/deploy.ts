@@ -21,11 +21,20 @@ export interface DeployResult {
 type Log = (line: string) => void;
 const historyLine = (history: helm.HelmRevision[]) => history.map((h) => `${h.revision} ${h.status} (${h.description})`).join(', ');
 
-/** The Deployment and Service the chart renders: what is watched, checked and printed. */
+/** Label the chart puts on the API's objects; its MLflow and PostgreSQL (optional) carry their own component. */
+const API_COMPONENT = { key: 'app.kubernetes.io/component', value: 'api' };
+
+/** The API's Deployment and Service the chart renders: what is watched, checked and printed. */
 function workloadOf(objects: helm.KubeObject[]) {
-  const deployment = objects.find((object) => object.kind === 'Deployment');
-  const service = objects.find((object) => object.kind === 'Service');
-  if (!deployment || !service) throw new DeployError('chart', 'the chart must render one Deployment and one Service');
+  const api = (kind: string) =>
+    objects.find((object) => object.kind === kind && object.metadata.labels?.[API_COMPONENT.key] === API_COMPONENT.value);
+  const deployment = api('Deployment');
+  const service = api('Service');
+  if (!deployment || !service)
+    throw new DeployError(
+      'chart',
+      `the chart must render the API's Deployment and Service (label ${API_COMPONENT.key}=${API_COMPONENT.value})`,
+    );
   const labels = (deployment.spec as { selector?: { matchLabels?: Record<string, string> } }).selector?.matchLabels ?? {};
   const nodePort = (service.spec as { ports?: Array<{ nodePort?: number }> }).ports?.[0]?.nodePort;
   const selector = Object.entries(labels).map(([key, value]) => `${key}=${value}`);

@@ -41,6 +41,8 @@ export const EXPECTED_FUNCTIONS = [
   'deploy',
   'e2e',
   'mlflowServer',
+  'retrain',
+  'retrainTrigger',
 ].sort();
 
 export interface TypeRef {

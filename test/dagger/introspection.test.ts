@@ -110,7 +110,25 @@ describe.skipIf(!withSdk)('Dagger module introspection (SDK scan over dagger/src
       deploy: 'String',
       e2e: 'String',
       mlflowServer: 'Service',
+      retrain: 'String',
+      retrainTrigger: 'String',
     });
+  });
+
+  it('retrain and retrain-trigger take the database URL and MLflow token as Secrets, the API as an optional Service', () => {
+    const shared = ['mlflowTrackingUri', 'mlflow', 'mlflowToken', 'databaseUrl', 'predictionLog', 'data'];
+    expect(Object.keys(fn('retrain').arguments)).toEqual(shared);
+    expect(Object.keys(fn('retrainTrigger').arguments)).toEqual(['apiUrl', 'api', ...shared]);
+    for (const name of ['retrain', 'retrainTrigger']) {
+      expect(arg(name, 'databaseUrl')).toMatchObject({ isOptional: true, type: { kind: 'OBJECT_KIND', name: 'Secret' } });
+      expect(arg(name, 'mlflowToken')).toMatchObject({ isOptional: true, type: { kind: 'OBJECT_KIND', name: 'Secret' } });
+      expect(arg(name, 'mlflowTrackingUri')).toMatchObject({ isOptional: true, type: { kind: 'STRING_KIND' } });
+      expect(arg(name, 'mlflow')).toMatchObject({ type: { kind: 'BOOLEAN_KIND' }, defaultValue: false });
+      expect(arg(name, 'predictionLog')).toMatchObject({ isOptional: true, type: { kind: 'OBJECT_KIND', name: 'File' } });
+      expect(arg(name, 'data')).toMatchObject({ isOptional: true, type: { kind: 'OBJECT_KIND', name: 'Directory' } });
+    }
+    expect(arg('retrainTrigger', 'apiUrl')).toMatchObject({ isOptional: false, type: { kind: 'STRING_KIND' } });
+    expect(arg('retrainTrigger', 'api')).toMatchObject({ isOptional: true, type: { kind: 'OBJECT_KIND', name: 'Service' } });
   });
 
   it('publish takes the registry password as a Secret; deploy takes the kubeconfig as a Secret with Minikube defaults', () => {

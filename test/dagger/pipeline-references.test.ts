@@ -18,6 +18,7 @@ import {
   type ScannedObject,
 } from './dagger-module.js';
 import { repoRoot } from '../support/paths.js';
+import { TRAINER_SCRIPTS, trainerScriptsDefined } from '../support/trainer-scripts.js';
 
 /** npm's own commands the module may run; anything else after `npm` must be a package.json script. */
 const NPM_BUILTINS = new Set(['ci', 'install', 'exec', 'prune']);
@@ -169,6 +170,23 @@ describe.skipIf(!withSdk)('npm scripts and project scripts the Dagger module run
     expect(smoke.includes('SMOKE_BASE_URL'), 'scripts/image/smoke*.ts must read SMOKE_BASE_URL (HTTP checks against a running API)').toBe(
       true,
     );
+  });
+});
+
+describe('retrain and retrain-trigger: the npm scripts they run through the trainer image', () => {
+  const module = readFileSync(path.join(repoRoot, 'dagger/src/index.ts'), 'utf8');
+  const named = (key: string) => module.match(new RegExp(`\\b${key}: '([^']+)'`))?.[1];
+
+  it('the trainer image runs `npm run` as its entrypoint and the module names the two scripts once', () => {
+    expect(readFileSync(path.join(repoRoot, 'Dockerfile'), 'utf8')).toMatch(
+      /FROM \$\{BASE_IMAGE\} AS trainer[\s\S]*ENTRYPOINT \["npm", "run", "--silent"\]/,
+    );
+    expect([named('retrain'), named('trigger')]).toEqual([...TRAINER_SCRIPTS]);
+    expect(module).toMatch(/dockerBuild\(\{ target: 'trainer'/);
+  });
+
+  it.runIf(trainerScriptsDefined())('package.json defines them', () => {
+    for (const script of TRAINER_SCRIPTS) expect(packageScripts(), script).toHaveProperty([script]);
   });
 });
 

@@ -26,10 +26,14 @@ interface PodSpec {
   securityContext?: { runAsNonRoot?: boolean; runAsUser?: number };
 }
 
+/** The pod template's spec of a workload: Deployment, StatefulSet, Job (spec.template) or CronJob (spec.jobTemplate). */
 export function podSpecOf(object: KubeObject): PodSpec | undefined {
-  const spec = object.spec as { template?: { spec?: PodSpec } } | undefined;
-  return spec?.template?.spec;
+  const spec = object.spec as { template?: { spec?: PodSpec }; jobTemplate?: { spec?: { template?: { spec?: PodSpec } } } } | undefined;
+  return spec?.template?.spec ?? spec?.jobTemplate?.spec?.template?.spec;
 }
+
+/** Pods that run to completion (Job, CronJob): no service to probe, so probes do not apply. */
+const RUN_TO_COMPLETION = new Set(['Job', 'CronJob']);
 
 export function containerPolicyViolations(objects: KubeObject[]): string[] {
   const violations: string[] = [];
@@ -42,8 +46,10 @@ export function containerPolicyViolations(objects: KubeObject[]): string[] {
         if (!container.resources?.limits?.[resource]) violations.push(`${where}: no ${resource} limit`);
         if (!container.resources?.requests?.[resource]) violations.push(`${where}: no ${resource} request`);
       }
-      for (const probe of ['livenessProbe', 'readinessProbe', 'startupProbe'] as const) {
-        if (!container[probe]) violations.push(`${where}: no ${probe}`);
+      if (!RUN_TO_COMPLETION.has(object.kind)) {
+        for (const probe of ['livenessProbe', 'readinessProbe', 'startupProbe'] as const) {
+          if (!container[probe]) violations.push(`${where}: no ${probe}`);
+        }
       }
       const security = container.securityContext ?? {};
       const nonRoot = security.runAsNonRoot ?? pod.securityContext?.runAsNonRoot;

@@ -47,6 +47,7 @@ const MODELS: Record<string, () => Promise<Record<string, unknown>>> = {
   'autoscaling/v2': () => import('kubernetes-models/autoscaling/v2'),
   'policy/v1': () => import('kubernetes-models/policy/v1'),
   'networking.k8s.io/v1': () => import('kubernetes-models/networking.k8s.io/v1'),
+  'batch/v1': () => import('kubernetes-models/batch/v1'),
 };
 
 export async function modelFor(apiVersion: string, kind: string): Promise<ModelConstructor | undefined> {

@@ -1,8 +1,8 @@
 import { copyFileSync, existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { docker, runChecked, runProcess } from '../../lib/process.js';
-import { DEFAULT_IMAGE_SOURCE, IMAGE_NAME, MODEL_FILES } from '../../../src/contract/artifact-contract.js';
-import { imageLabels, imageReference } from '../../../src/contract/image.js';
+import { DEFAULT_IMAGE_SOURCE, IMAGE_NAME, MODEL_FILES, TRAINER_IMAGE_NAME } from '../../../src/contract/artifact-contract.js';
+import { imageLabels, imageReference, imageTag, trainerImageLabels } from '../../../src/contract/image.js';
 import { readModelCard, repoRoot } from '../../lib/model-dir.js';
 
 export interface BuildOptions {
@@ -16,6 +16,22 @@ export interface BuildOptions {
   extraCaCert?: string | null;
   log?: (line: string) => void;
   echo?: (chunk: string) => void;
+}
+
+export interface TrainerBuildOptions {
+  baseImage?: string;
+  /** Image repository (default the contract's trainer image name); tagged <repository>:<package version> and :latest. */
+  repository?: string;
+  extraCaCert?: string | null;
+  log?: (line: string) => void;
+  echo?: (chunk: string) => void;
+}
+
+export interface TrainerBuildResult {
+  tags: string[];
+  baseImage: string;
+  buildSeconds: number;
+  sizeBytes: number;
 }
 
 export interface BuildResult {
@@ -120,27 +136,53 @@ export async function buildImage(options: BuildOptions): Promise<BuildResult> {
   };
   // The model's creation time, not the wall clock: rebuilding one model gives the same labels.
   const labels = imageLabels({ modelVersion: card.modelVersion, revision, version: pkg.version, created: card.createdAt, source });
-  const args = ['build', '--file', 'Dockerfile', ...tags.flatMap((t) => ['--tag', t])];
-  for (const [key, value] of Object.entries(buildArgs)) args.push('--build-arg', `${key}=${value}`);
-  for (const [key, value] of Object.entries(labels)) args.push('--label', `${key}=${value}`);
+  const built = await dockerBuild({ target: 'runtime', tags, buildArgs, labels, log, echo: options.echo });
+  return { tags, baseImage: base.image, baseImageSeconds: base.seconds, ...built, modelVersion: card.modelVersion };
+}
+
+/** `docker build --target <stage>` of the Dockerfile in the repository root; seconds taken and the image's size. */
+async function dockerBuild(request: {
+  target: 'runtime' | 'trainer';
+  tags: string[];
+  buildArgs: Record<string, string>;
+  labels: Record<string, string>;
+  log: (line: string) => void;
+  echo?: (chunk: string) => void;
+}): Promise<{ buildSeconds: number; sizeBytes: number }> {
+  const args = ['build', '--file', 'Dockerfile', '--target', request.target, ...request.tags.flatMap((t) => ['--tag', t])];
+  for (const [key, value] of Object.entries(request.buildArgs)) args.push('--build-arg', `${key}=${value}`);
+  for (const [key, value] of Object.entries(request.labels)) args.push('--label', `${key}=${value}`);
   args.push('.');
 
   const builder = await chooseBuilder();
-  log(`builder: ${builder.description}`);
+  request.log(`builder: ${builder.description}`);
   const started = performance.now();
   await runChecked(builder.command, builder.kind === 'buildkit' ? ['build', '--progress=plain', ...args.slice(1)] : args, {
     cwd: repoRoot,
     env: builder.env,
-    echo: options.echo,
+    echo: request.echo,
   });
   const buildSeconds = (performance.now() - started) / 1000;
-  const size = await docker(['image', 'inspect', '--format', '{{.Size}}', tags[0]!]);
-  return {
-    tags,
-    baseImage: base.image,
-    baseImageSeconds: base.seconds,
-    buildSeconds,
-    sizeBytes: Number(size.stdout.trim()),
-    modelVersion: card.modelVersion,
-  };
+  const size = await docker(['image', 'inspect', '--format', '{{.Size}}', request.tags[0]!]);
+  return { buildSeconds, sizeBytes: Number(size.stdout.trim()) };
+}
+
+/**
+ * The trainer image: the Dockerfile's `trainer` stage (retraining and its drift trigger, no model and no training data
+ * inside), tagged <repository>:<package version> and :latest.
+ */
+export async function buildTrainerImage(options: TrainerBuildOptions): Promise<TrainerBuildResult> {
+  const log = options.log ?? (() => undefined);
+  const base = await ensureBaseImage(options.baseImage, options.echo);
+  log(`base image ${base.image} ready in ${base.seconds.toFixed(1)} s`);
+  stageExtraCa(options.extraCaCert);
+  const pkg = JSON.parse(readFileSync(path.join(repoRoot, 'package.json'), 'utf8')) as { version: string };
+  const revision = await gitValue(['rev-parse', 'HEAD'], 'unknown');
+  const source = await gitValue(['remote', 'get-url', 'origin'], DEFAULT_IMAGE_SOURCE);
+  const created = await gitValue(['show', '-s', '--format=%cI', 'HEAD'], new Date(0).toISOString());
+  const repository = options.repository ?? TRAINER_IMAGE_NAME;
+  const tags = [`${repository}:${imageTag(pkg.version)}`, `${repository}:latest`];
+  const labels = trainerImageLabels({ revision, version: pkg.version, created, source });
+  const built = await dockerBuild({ target: 'trainer', tags, buildArgs: { BASE_IMAGE: base.image }, labels, log, echo: options.echo });
+  return { tags, baseImage: base.image, ...built };
 }
