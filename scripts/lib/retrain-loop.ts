@@ -12,7 +12,6 @@
  *
  *   runLoop(options) → LoopSummary           // all of it in order, logged
  */
-import { spawn } from 'node:child_process';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { REGISTRY } from '../../src/contract/artifact-contract.js';
@@ -25,6 +24,7 @@ import { brierScore } from '../../src/metrics/classification.js';
 import { onnxProbabilities } from '../../src/train/export/parity.js';
 import { startApiProcess, type ApiProcess } from './api-process.js';
 import { startMlflowServer, type RunningMlflow } from './mlflow-server.js';
+import { runProcess, type ProcessResult } from './process.js';
 import { repoRoot } from './model-dir.js';
 
 /** The salt of the replay/fresh split of the Hungarian rows (a content hash, as retraining's hold-out). */
@@ -43,11 +43,7 @@ export interface LoopOptions {
   loadClients?: number;
 }
 
-export interface CliRun {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
+export type CliRun = ProcessResult;
 
 export interface LoadAnswer {
   status: number | 'error';
@@ -106,21 +102,9 @@ export function patientOf(row: readonly number[]): Record<string, number> {
 export const servable = (row: LabelledRow) =>
   FEATURES.every((f, j) => Number.isNaN(row.features[j]!) || valueProblem(f, row.features[j]!) === null);
 
-function runNode(entry: string, args: string[], env: NodeJS.ProcessEnv): Promise<CliRun> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', path.join(repoRoot, entry), ...args], {
-      cwd: repoRoot,
-      env: { ...process.env, ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+/** A TypeScript entry point of the project run as a user runs it (through tsx), its output captured. */
+const runNode = (entry: string, args: string[], env: NodeJS.ProcessEnv): Promise<CliRun> =>
+  runProcess(process.execPath, ['--import', 'tsx', path.join(repoRoot, entry), ...args], { cwd: repoRoot, env });
 
 async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
