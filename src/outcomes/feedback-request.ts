@@ -2,6 +2,7 @@
  * Reading outcome feedback (POST /feedback, the bulk import): one `{ predictionId, outcome, observedAt? }` or
  * `{ "outcomes": [...] }`. Every problem is named by field and rule, like /predict. Pure.
  */
+import { isObject, readEnvelope } from '../api/dataplane/batch-envelope.js';
 import { InvalidInputError, Refusals } from '../api/dataplane/refusals.js';
 import type { OutcomeFeedback } from './store.js';
 
@@ -17,8 +18,6 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const DATE_TIME = /^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$/;
 const ITEM_FIELDS = ['predictionId', 'outcome', 'observedAt'] as const;
 export const ITEM_FIELDS_TEXT = ITEM_FIELDS.join(', ');
-
-const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
 
 /** observedAt as the store keeps times (ISO 8601 UTC, so text order is time order), or null when it is no date-time. */
 export function normaliseTime(value: string): string | null {
@@ -77,26 +76,14 @@ export function readFeedbackBody(body: unknown, maxBatchSize: number, maxDetails
   const refuse = (): never => {
     throw new InvalidInputError('body', refusals);
   };
-  if (!isObject(body)) {
-    refusals.add(() => ({ field: '(body)', rule: 'must be object' }));
-    return refuse();
-  }
-  if (!Object.hasOwn(body, 'outcomes')) {
-    const item = readItem(body, '', refusals);
+  const envelope = readEnvelope(body, 'outcomes', maxBatchSize, refusals);
+  if (!envelope) return refuse();
+  if (!envelope.batch) {
+    const item = readItem(envelope.item, '', refusals);
     return item ? { items: [item], batch: false } : refuse();
   }
-  for (const key of Object.keys(body)) {
-    if (key !== 'outcomes') refusals.add(() => ({ field: key, rule: 'unknown field', allowed: 'outcomes' }));
-  }
-  const outcomes = body.outcomes;
-  if (!Array.isArray(outcomes)) refusals.add(() => ({ field: 'outcomes', rule: 'must be array' }));
-  else if (outcomes.length < 1) refusals.add(() => ({ field: 'outcomes', rule: 'must have at least 1 item(s)' }));
-  else if (outcomes.length > maxBatchSize) {
-    refusals.add(() => ({ field: 'outcomes', rule: `must have at most ${maxBatchSize} items (MAX_BATCH_SIZE)` }));
-  }
-  if (refusals.any) return refuse();
   const items: OutcomeFeedback[] = [];
-  (outcomes as unknown[]).forEach((item, i) => {
+  envelope.items.forEach((item, i) => {
     const read = readItem(item, `outcomes[${i}].`, refusals);
     if (read) items.push(read);
   });

@@ -6,6 +6,7 @@
  */
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { FEATURE_NAMES } from '../../../features/feature-schema.js';
+import { isObject, readEnvelope } from '../../dataplane/batch-envelope.js';
 import { ROWS_PER_TURN, rowFromRecord, type FieldNames } from '../../dataplane/patient-rows.js';
 import { InvalidInputError, NOT_A_PATIENT, Refusals } from '../../dataplane/refusals.js';
 
@@ -30,8 +31,6 @@ const BATCH: FieldNames = {
   unknown: (row, key) => `instances[${row}].${key}`,
 };
 
-const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
-
 /**
  * The validated rows of a /predict body; rejects with InvalidInputError naming every problem (up to `maxDetails`).
  * Asynchronous: a large batch is read ROWS_PER_TURN rows per event-loop turn.
@@ -41,29 +40,15 @@ export async function readPredictBody(body: unknown, maxBatchSize: number, maxDe
   const refuse = (): never => {
     throw new InvalidInputError('body', refusals);
   };
-  if (!isObject(body)) {
-    refusals.add(() => ({ field: '(body)', rule: 'must be object' }));
-    return refuse();
-  }
-  if (!Object.hasOwn(body, 'instances')) {
-    const row = rowFromRecord(body, 0, SINGLE, refusals);
+  const envelope = readEnvelope(body, 'instances', maxBatchSize, refusals);
+  if (!envelope) return refuse();
+  if (!envelope.batch) {
+    const row = rowFromRecord(envelope.item, 0, SINGLE, refusals);
     return row ? { rows: [row], batch: false } : refuse();
   }
 
-  for (const key of Object.keys(body)) {
-    if (key !== 'instances') refusals.add(() => ({ field: key, rule: 'unknown field', allowed: 'instances' }));
-  }
-  const instances = body.instances;
-  if (!Array.isArray(instances)) refusals.add(() => ({ field: 'instances', rule: 'must be array' }));
-  else if (instances.length < 1) refusals.add(() => ({ field: 'instances', rule: 'must have at least 1 item(s)' }));
-  else if (instances.length > maxBatchSize) {
-    // Refused before reading any row: the size alone decides, whatever the rows hold.
-    refusals.add(() => ({ field: 'instances', rule: `must have at most ${maxBatchSize} items (MAX_BATCH_SIZE)` }));
-  }
-  if (refusals.any) return refuse();
-
   const rows: number[][] = [];
-  const patients = instances as unknown[];
+  const patients = envelope.items;
   for (let i = 0; i < patients.length; i++) {
     if (i > 0 && i % ROWS_PER_TURN === 0) await yieldToEventLoop();
     const patient = patients[i];
