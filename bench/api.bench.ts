@@ -2,19 +2,20 @@
  * `npm run bench`: serving throughput and latency, as ONE JSON line on stdout (progress goes to stderr).
  * Not a test: nothing here asserts a time; the targets are printed beside the numbers.
  *
- * Same run, same setup for both servers: each is a child process started the same way (node + tsx loader, stdout to
- * /dev/null, the same LOG_LEVEL for both), on 127.0.0.1, warmed up, then loaded by autocannon from this process:
+ * Same run, same setup for every server: each is a child process started the same way (node + tsx loader, stdout to
+ * /dev/null, the same LOG_LEVEL), on 127.0.0.1, warmed up, then loaded by autocannon from this process. A ratio
+ * compares two servers loaded alternately (a, b, a, b, …: BENCH_ROUNDS rounds), best round each, so a change in what
+ * else the machine is doing falls on both sides alike:
  * - baseline: an empty Fastify POST route that parses the same JSON body and answers {};
  * - predict:  the real API (buildApp, model from MODEL_DIR or artifacts/, else trained into a temp dir), single row;
  * - batch:    the real API with { instances: [1,000 rows] } → rows/s;
  * - also /predict at 4 connections: latency without the queueing that 50 closed-loop connections imply;
- * - the prediction log: /predict with PREDICTION_LOG=off and =on (SQLite in a temp dir), two servers loaded
- *   alternately (off, on, off, on: BENCH_LOG_ROUNDS rounds), best round each, and their ratio;
+ * - the prediction log: /predict with PREDICTION_LOG=off and =on (SQLite in a temp dir), alternately, and their ratio;
  * - feedback: POST /feedback of distinct predictions at a fixed 200 req/s (autocannon's overallRate), p99 latency.
  * Targets: predict req/s >= 0.9 × baseline req/s (issue 10), predict p99 < 10 ms, at 50 connections; log on
  * >= 0.9 × log off, feedback p99 < 5 ms at 200 req/s (issue 13).
  *
- * Env: BENCH_DURATION_S (10), BENCH_CONNECTIONS (50), BENCH_BATCH_CONNECTIONS (4), BENCH_LOG_LEVEL (warn), MODEL_DIR,
+ * Env: BENCH_DURATION_S (10), BENCH_ROUNDS (3), BENCH_CONNECTIONS (50), BENCH_BATCH_CONNECTIONS (4), BENCH_LOG_LEVEL (warn), MODEL_DIR,
  * BENCH_CPU_PROF=1 (write a V8 CPU profile of the API process to bench-results/ for profiling).
  */
 import { spawn } from 'node:child_process';
@@ -43,7 +44,7 @@ const WARMUP_S = 3;
 const RATIO_TARGET = 0.9;
 const P99_TARGET_MS = 10;
 const LOG_RATIO_TARGET = 0.9;
-const LOG_ROUNDS = Number(process.env.BENCH_LOG_ROUNDS ?? 2);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const FEEDBACK_RATE = 200;
 const FEEDBACK_P99_TARGET_MS = 5;
 
@@ -185,6 +186,21 @@ async function feedbackWriteTimes(url: string) {
 }
 
 const best = (runs: readonly Load[]): Load => runs.reduce((a, b) => (b.rps > a.rps ? b : a));
+const ratioOf = (a: Load, b: Load) => Math.round((a.rps / b.rps) * 1000) / 1000;
+
+/** `first` and `second` under the same single-row load, alternately, after a warm-up of each; ROUNDS rounds. */
+async function alternate(first: Server, second: Server, body: string): Promise<[Load[], Load[]]> {
+  await load(first.url, body, CONNECTIONS, WARMUP_S);
+  await load(second.url, body, CONNECTIONS, WARMUP_S);
+  const runs: [Load[], Load[]] = [[], []];
+  for (let round = 0; round < ROUNDS; round++) {
+    runs[0].push(await load(first.url, body, CONNECTIONS, DURATION_S));
+    runs[1].push(await load(second.url, body, CONNECTIONS, DURATION_S));
+  }
+  first.assertAlive();
+  second.assertAlive();
+  return runs;
+}
 
 async function main(): Promise<void> {
   const rows = parseUciText(clevelandFile, readFileSync(clevelandFile, 'utf8'), FEATURES).rows;
@@ -197,31 +213,20 @@ async function main(): Promise<void> {
   const logLevel = process.env.BENCH_LOG_LEVEL ?? 'warn';
   const env = { LOG_LEVEL: logLevel };
 
-  log(`baseline: empty Fastify route, ${CONNECTIONS} connections, ${DURATION_S} s`);
-  const empty = await startServer([fileURLToPath(import.meta.url), '--serve-empty'], env);
-  let baseline: Load;
-  try {
-    await load(empty.url, single, CONNECTIONS, WARMUP_S);
-    baseline = await load(empty.url, single, CONNECTIONS, DURATION_S);
-    empty.assertAlive();
-  } finally {
-    await empty.stop();
-  }
-
   const profDir = path.join(repoRoot, 'bench-results');
   const profArgs =
     process.env.BENCH_CPU_PROF === '1' ? (mkdirSync(profDir, { recursive: true }), ['--cpu-prof', `--cpu-prof-dir=${profDir}`]) : [];
-  log(`predict: real API (model ${dir}), ${CONNECTIONS} connections, ${DURATION_S} s`);
   const logDir = mkdtempSync(path.join(os.tmpdir(), 'hd-bench-log-'));
   const apiEnv = { ...env, MODEL_DIR: dir, MAX_BATCH_SIZE: String(BATCH_SIZE), PREDICTION_LOG_PATH: path.join(logDir, 'log.sqlite') };
+  log(`baseline (empty Fastify route) and predict (real API, model ${dir}), ${ROUNDS} rounds each, ${CONNECTIONS} connections`);
+  const empty = await startServer([fileURLToPath(import.meta.url), '--serve-empty'], env);
   const api = await startServer([...profArgs, 'src/api/server.ts'], apiEnv);
-  let predict: Load;
+  let baselineRounds: Load[];
+  let predictRounds: Load[];
   let predictLow: Load;
   let batched: Load;
   try {
-    await load(api.url, single, CONNECTIONS, WARMUP_S);
-    predict = await load(api.url, single, CONNECTIONS, DURATION_S);
-    api.assertAlive();
+    [baselineRounds, predictRounds] = await alternate(empty, api, single);
     // Latency without queueing: with 50 closed-loop connections mean latency = 50 / throughput (Little's law).
     log(`predict at ${LOW_CONNECTIONS} connections, ${DURATION_S} s (latency without queueing)`);
     predictLow = await load(api.url, single, LOW_CONNECTIONS, DURATION_S);
@@ -231,25 +236,20 @@ async function main(): Promise<void> {
     batched = await load(api.url, batch, BATCH_CONNECTIONS, DURATION_S);
     api.assertAlive();
   } finally {
-    await api.stop();
+    await Promise.all([empty.stop(), api.stop()]);
   }
+  const baseline = best(baselineRounds);
+  const predict = best(predictRounds);
 
   // The prediction log's cost: the same API with the log off and on, loaded alternately, on a fresh SQLite file.
-  log(`prediction log: /predict with PREDICTION_LOG=off and =on, ${LOG_ROUNDS} round(s) each, ${CONNECTIONS} connections`);
+  log(`prediction log: /predict with PREDICTION_LOG=off and =on, ${ROUNDS} rounds each, ${CONNECTIONS} connections`);
   const logOffApi = await startServer(['src/api/server.ts'], { ...apiEnv, PREDICTION_LOG: 'off' });
   const logOnApi = await startServer(['src/api/server.ts'], { ...apiEnv, PREDICTION_LOG_PATH: path.join(logDir, 'log-on.sqlite') });
-  const logOff: Load[] = [];
-  const logOn: Load[] = [];
+  let logOff: Load[];
+  let logOn: Load[];
   let feedback;
   try {
-    await load(logOffApi.url, single, CONNECTIONS, WARMUP_S);
-    await load(logOnApi.url, single, CONNECTIONS, WARMUP_S);
-    for (let round = 0; round < LOG_ROUNDS; round++) {
-      logOff.push(await load(logOffApi.url, single, CONNECTIONS, DURATION_S));
-      logOn.push(await load(logOnApi.url, single, CONNECTIONS, DURATION_S));
-    }
-    logOffApi.assertAlive();
-    logOnApi.assertAlive();
+    [logOff, logOn] = await alternate(logOffApi, logOnApi, single);
     log(`feedback: distinct predictions at ${FEEDBACK_RATE} req/s, ${DURATION_S} s`);
     const ids = await predictionIds(logOnApi.url, batch, FEEDBACK_RATE * (DURATION_S + WARMUP_S + 2));
     await feedbackLoad(logOnApi.url, ids.slice(0, FEEDBACK_RATE * (WARMUP_S + 1)), WARMUP_S);
@@ -261,17 +261,18 @@ async function main(): Promise<void> {
     await Promise.all([logOffApi.stop(), logOnApi.stop()]);
     rmSync(logDir, { recursive: true, force: true });
   }
-  const logRatio = Math.round((best(logOn).rps / best(logOff).rps) * 1000) / 1000;
-
-  const ratio = Math.round((predict.rps / baseline.rps) * 1000) / 1000;
+  const logRatio = ratioOf(best(logOn), best(logOff));
+  const ratio = ratioOf(predict, baseline);
   const line = {
     bench: 'api',
     connections: CONNECTIONS,
     durationSeconds: DURATION_S,
     logLevel,
+    rounds: ROUNDS,
     baseline,
     predict,
     ratio,
+    ratioRounds: { baseline: baselineRounds.map((r) => r.rps), predict: predictRounds.map((r) => r.rps) },
     targets: { ratio: RATIO_TARGET, predictP99Ms: P99_TARGET_MS },
     meetsTargets: { ratio: ratio >= RATIO_TARGET, predictP99: predict.p99Ms < P99_TARGET_MS },
     predictAt4Connections: predictLow,
