@@ -67,6 +67,26 @@ function recordFrom(row: SqlRow): PredictionRecord {
   };
 }
 
+const RECORD_OUTCOME = 'UPDATE predictions SET outcome = $1, observed_at = $2, feedback_at = $3 WHERE id = $4 AND outcome IS NULL';
+
+/**
+ * One outcome: only a prediction without an outcome is written; a repeat or a contradiction changes nothing. A row
+ * found without an outcome after the update saw none was committed in between (a flush of the log: PostgreSQL reads
+ * each statement at its own snapshot), so the update is tried again rather than the row read as outcome 0.
+ */
+async function recordOutcome(tx: SqlExecutor, item: OutcomeFeedback, now: string): Promise<FeedbackResult> {
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const changed = await tx.run(RECORD_OUTCOME, [item.outcome, item.observedAt ?? now, now, item.predictionId]);
+    if (changed > 0) return { predictionId: item.predictionId, status: 'recorded', storedOutcome: item.outcome };
+    const [row] = await tx.query('SELECT outcome FROM predictions WHERE id = $1', [item.predictionId]);
+    if (!row) return { predictionId: item.predictionId, status: 'not_found' };
+    if (row.outcome === null || row.outcome === undefined) continue;
+    const stored = binary(row.outcome);
+    return { predictionId: item.predictionId, status: stored === item.outcome ? 'unchanged' : 'conflict', storedOutcome: stored };
+  }
+  throw new Error(`prediction ${item.predictionId}: its outcome could not be recorded (the row kept changing)`);
+}
+
 /** Apply the migrations not yet recorded, in one transaction. */
 export async function migrate(db: SqlExecutor, dialect: SqlDialect): Promise<void> {
   await db.transaction(async (tx) => {
@@ -116,27 +136,7 @@ export class SqlPredictionStore implements PredictionStore {
     const now = new Date().toISOString();
     return this.db.transaction(async (tx) => {
       const results: FeedbackResult[] = [];
-      for (const item of items) {
-        // Only a prediction without an outcome is written: a repeat or a contradiction changes nothing.
-        const changed = await tx.run(
-          'UPDATE predictions SET outcome = $1, observed_at = $2, feedback_at = $3 WHERE id = $4 AND outcome IS NULL',
-          [item.outcome, item.observedAt ?? now, now, item.predictionId],
-        );
-        if (changed > 0) {
-          results.push({ predictionId: item.predictionId, status: 'recorded', storedOutcome: item.outcome });
-          continue;
-        }
-        const [row] = await tx.query('SELECT outcome FROM predictions WHERE id = $1', [item.predictionId]);
-        if (!row) results.push({ predictionId: item.predictionId, status: 'not_found' });
-        else {
-          const stored = binary(row.outcome);
-          results.push({
-            predictionId: item.predictionId,
-            status: stored === item.outcome ? 'unchanged' : 'conflict',
-            storedOutcome: stored,
-          });
-        }
-      }
+      for (const item of items) results.push(await recordOutcome(tx, item, now));
       return results;
     });
   }

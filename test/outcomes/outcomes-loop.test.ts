@@ -140,6 +140,11 @@ function outcomeLoop(backend: () => { env: Record<string, string>; store: { data
       expect(Math.abs(window.brier! - expectedBrier)).toBeLessThan(1e-9);
       expect(Math.abs(window.meanPredicted! - probabilities.reduce((a, b) => a + b, 0) / rows.length)).toBeLessThan(1e-9);
     }
+    const through = backend().env.DATABASE_URL ? 'PostgreSQL' : 'SQLite';
+    console.log(
+      `outcome loop (${through}): ${rows.length} Hungarian rows fed back; /performance ROC-AUC ${serving.byCount.rocAuc} ` +
+        `(independent ${expectedAuc}), Brier ${serving.byCount.brier} (independent ${expectedBrier})`,
+    );
 
     const metrics = parseSamples(await (await fetch(`${server.url}/metrics`)).text());
     const labels = { window: 'count' };

@@ -170,7 +170,9 @@ export function servingModel(model: LoadedModel | null) {
 async function recordOutcomes(log: PredictionLog, items: readonly OutcomeFeedback[]): Promise<FeedbackResult[]> {
   const results = await log.store.recordOutcomes(items);
   const missing = results.flatMap((r, i) => (r.status === 'not_found' ? [i] : []));
-  if (missing.length === 0 || log.queued === 0) return results;
+  if (missing.length === 0) return results;
+  // Ids still queued, or in a write under way (even one that ends before this line), are in the store once the
+  // flush resolves: ask again for those only.
   await log.flush();
   const retried = await log.store.recordOutcomes(missing.map((i) => items[i]!));
   missing.forEach((i, k) => (results[i] = retried[k]!));
