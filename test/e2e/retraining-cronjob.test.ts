@@ -38,7 +38,7 @@ import { havePostgres, startPostgres, type PostgresServer } from '../support/pos
 import { realComponent } from '../support/real-component.js';
 import { deployCli, devValues, helmUninstall, nodeAddress } from './support/deploy.js';
 import { baseImageCandidates, findBaseImage, loadPinned } from './support/images.js';
-import { loadLine, startLoad } from './support/load.js';
+import { loadLine, startLoad, type Load } from './support/load.js';
 
 const cluster = await findCluster();
 const engine = await dockerEngineStatus();
@@ -89,13 +89,26 @@ describe.runIf(ready)('the retraining CronJob on the real cluster (host MLflow a
     return (typeof body === 'string' ? JSON.parse(body) : body) as T;
   };
 
-  /** A Job from the CronJob (as the schedule would make it), run to its end; its wall time and the trigger's JSON line. */
-  async function runJob(name: string) {
+  const jobPod = async (job: string) => (await core.listNamespacedPod({ namespace, labelSelector: `job-name=${job}` })).items[0];
+
+  /**
+   * A Job from the CronJob (as the schedule would make it), run to its end: its wall time, the trigger's JSON line and
+   * the whole log. `onRetraining` is called once the trigger has decided to retrain (the log names the champion).
+   */
+  async function runJob(name: string, onRetraining?: () => void) {
     const started = Date.now();
     await kubectl(['create', 'job', `--from=cronjob/${CRONJOB}`, name]);
     const job = await eventually(
       async () => {
         const current = await batch.readNamespacedJob({ name, namespace });
+        if (onRetraining && current.status?.active) {
+          const pod = await jobPod(name);
+          const output = pod ? await core.readNamespacedPodLog({ name: pod.metadata!.name!, namespace }).catch(() => '') : '';
+          if (output.includes('champion: models:/')) {
+            onRetraining();
+            onRetraining = undefined;
+          }
+        }
         if (!current.status?.succeeded && !current.status?.failed) throw new Error(`job ${name} still running`);
         return current;
       },
@@ -103,8 +116,7 @@ describe.runIf(ready)('the retraining CronJob on the real cluster (host MLflow a
       2000,
     );
     const seconds = (Date.now() - started) / 1000;
-    const [pod] = (await core.listNamespacedPod({ namespace, labelSelector: `job-name=${name}` })).items;
-    const output = await core.readNamespacedPodLog({ name: pod!.metadata!.name!, namespace });
+    const output = await core.readNamespacedPodLog({ name: (await jobPod(name))!.metadata!.name!, namespace });
     const line = output
       .trim()
       .split('\n')
@@ -269,12 +281,13 @@ describe.runIf(ready)('the retraining CronJob on the real cluster (host MLflow a
     { timeout: 600_000 },
     async () => {
       expect(replayed.length).toBeGreaterThan(100);
-      const load = startLoad(nodeUrl, 2);
+      // The load starts once the trigger has read /drift/status (its rows would enter the pods' drift windows) and
+      // runs through the retraining, the promotion and the swap.
+      let load: Load | undefined;
       let report;
       let job;
       try {
-        await eventually(async () => expect(load.count()).toBeGreaterThan(50), 60_000, 200);
-        job = await runJob('retrain-now');
+        job = await runJob('retrain-now', () => (load = startLoad(nodeUrl, 2)));
         expect(job.succeeded, job.output.slice(-3000)).toBe(true);
         expect(job.decision).toMatchObject({
           action: 'retrained',
@@ -299,17 +312,18 @@ describe.runIf(ready)('the retraining CronJob on the real cluster (host MLflow a
         // A run of answers from v2 through the Service before the load stops.
         await new Promise((resolve) => setTimeout(resolve, 2000));
       } finally {
-        report = await load.stop();
-        log(`load on ${nodeUrl}/predict during the Job and the swap: ${loadLine(report)}`);
+        report = await load?.stop();
+        if (report) log(`load on ${nodeUrl}/predict during the retraining and the swap: ${loadLine(report)}`);
       }
+      expect(report).toBeDefined();
       const brier = job!.decision!.brierNewRows as { champion: number; challenger: number };
       log(
         `decision ${String(job!.decision!.decision)} by ${String(job!.decision!.decidedBy)}: registry version ${v1.version} → ${v2.version}; ` +
           `Brier on held-out new rows champion ${brier.champion.toFixed(4)}, challenger ${brier.challenger.toFixed(4)}; job wall time ${job!.seconds.toFixed(1)} s`,
       );
-      expect(report.failures, JSON.stringify(report.causes)).toBe(0);
-      expect(Object.keys(report.answersByVersion).sort()).toEqual([v1.modelVersion, v2.modelVersion].sort());
-      expect(new Set(report.lastVersions)).toEqual(new Set([v2.modelVersion]));
+      expect(report!.failures, JSON.stringify(report!.causes)).toBe(0);
+      expect(Object.keys(report!.answersByVersion).sort()).toEqual([v1.modelVersion, v2.modelVersion].sort());
+      expect(new Set(report!.lastVersions)).toEqual(new Set([v2.modelVersion]));
       // Still the same pods: the model changed in place, no restart.
       for (const pod of await apiPods()) expect(pod.status?.containerStatuses?.[0]?.restartCount).toBe(0);
 
