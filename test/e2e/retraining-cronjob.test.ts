@@ -31,7 +31,9 @@ import {
 } from '../../scripts/lib/retrain-loop.js';
 import { IMAGE_NAME, REGISTRY, TRAINER_IMAGE_NAME } from '../../src/contract/artifact-contract.js';
 import { MlflowClient } from '../../src/mlflow/client.js';
+import { downloadArtifact, listArtifacts, proxiedArtifactPath } from '../../src/mlflow/artifacts.js';
 import { getAliases, getModelVersion } from '../../src/mlflow/registry.js';
+import { getRun } from '../../src/mlflow/runs.js';
 import { findHelm } from '../../src/release/helm.js';
 import { clusterConfig, findCluster, type ClusterInfo } from '../support/cluster.js';
 import { clevelandFile, hungarianFile } from '../support/paths.js';
@@ -310,6 +312,11 @@ describe.runIf(ready)('the retraining CronJob on the real cluster (host MLflow a
         };
         expect(v2.modelVersion).not.toBe(v1.modelVersion);
         expect(await getAliases(client, REGISTRY.modelName)).toMatchObject({ [REGISTRY.aliases.champion]: version });
+        // The Job's pod and its emptyDirs are gone: the decision report lives on in MLflow, with the challenger's run.
+        const root = proxiedArtifactPath((await getRun(client, String(job.decision!.runId))).info.artifact_uri);
+        const kept = JSON.parse(Buffer.from(await downloadArtifact(client, root, 'decision.json')).toString()) as { decision: string };
+        expect(kept.decision).toBe('promoted');
+        expect((await listArtifacts(client, root)).map((a) => a.path)).toEqual(expect.arrayContaining(['decision.html', 'decision.json']));
         const swapStarted = Date.now();
         await eventually(async () => {
           for (const pod of await apiPods())
