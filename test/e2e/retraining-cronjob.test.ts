@@ -122,7 +122,7 @@ describe.runIf(ready)('the retraining CronJob on the real cluster (host MLflow a
         return current;
       },
       420_000,
-      2000,
+      1000,
     );
     const seconds = (Date.now() - started) / 1000;
     const output = await core.readNamespacedPodLog({ name: (await jobPod(name))!.metadata!.name!, namespace });
