@@ -19,7 +19,7 @@ import { BatchV1Api, CoreV1Api, type V1Pod } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { buildTrainerImage } from '../../scripts/image/build/build-image.js';
 import { mlflowAvailable, startMlflowServer, type RunningMlflow } from '../../scripts/lib/mlflow-server.js';
-import { dockerEngineStatus, runChecked } from '../../scripts/lib/process.js';
+import { docker, dockerEngineStatus, runChecked } from '../../scripts/lib/process.js';
 import {
   brierOnRows,
   replayRows,
@@ -82,6 +82,8 @@ describe.runIf(ready)('the retraining CronJob on the real cluster (host MLflow a
   let v2: { version: string; modelVersion: string } | undefined;
   /** `npm run deploy` arguments of the install: the chart with the dev values and this test's. */
   let deployArgs: string[] = [];
+  /** The image tags this test made (the cluster keeps its own copies until it is wiped). */
+  let pinned: string[] = [];
 
   const kubectl = (args: string[]) => runChecked(info.kubectl, ['--kubeconfig', info.kubeconfig, '--namespace', namespace, ...args]);
   const apiPods = async (): Promise<V1Pod[]> =>
@@ -159,6 +161,7 @@ describe.runIf(ready)('the retraining CronJob on the real cluster (host MLflow a
     ]);
     server = mlflowServer;
     pg = pgServer;
+    pinned = [images.api, images.trainer];
     client = new MlflowClient({ trackingUri: server.uri });
     log(`MLflow ${server.version} on ${server.uri}, PostgreSQL on ${host}:${pg.port}, images ${images.api} and ${images.trainer}`);
     v1 = await trainChampion({ workDir: scratch, clevelandFile, mlflowUri: server.uri, client, log });
@@ -246,6 +249,7 @@ describe.runIf(ready)('the retraining CronJob on the real cluster (host MLflow a
     }
     await server?.stop();
     await pg?.stop();
+    for (const ref of pinned) await docker(['rmi', ref]);
     rmSync(scratch, { recursive: true, force: true });
   }, 120_000);
 
