@@ -1,9 +1,9 @@
 /**
- * Starts a real `mlflow server` (the tracking tests, `npm run loop`): 127.0.0.1, a free port, sqlite backend and proxied
- * artifacts in a temp dir; stops the whole process group afterwards.
+ * Starts a real `mlflow server` (the tracking tests, `npm run loop`): 127.0.0.1 (or `host`), a free port, sqlite
+ * backend and proxied artifacts in a temp dir; stops the whole process group afterwards.
  *
  *   mlflowAvailable(): { available: boolean; reason: string }      // synchronous PATH lookup, for describe.runIf
- *   startMlflowServer(timeoutMs?): Promise<RunningMlflow>          // { uri, dir, version, startSeconds, stop() }
+ *   startMlflowServer(timeoutMs?, { host? }): Promise<RunningMlflow>   // { uri, dir, version, startSeconds, stop() }
  *   freePort(): Promise<number>
  */
 import { spawn } from 'node:child_process';
@@ -48,10 +48,22 @@ async function healthy(uri: string): Promise<boolean> {
   }
 }
 
-export async function startMlflowServer(timeoutMs = 240_000): Promise<RunningMlflow> {
+export interface MlflowServerOptions {
+  /**
+   * Address to listen on instead of 127.0.0.1, e.g. the node address pods of the project's cluster reach the host on.
+   * MLflow 3 then accepts that address (and localhost) as the Host header: its default list has private ranges only.
+   */
+  host?: string;
+}
+
+export async function startMlflowServer(timeoutMs = 240_000, options: MlflowServerOptions = {}): Promise<RunningMlflow> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'hd-mlflow-'));
   const port = await freePort();
-  const uri = `http://127.0.0.1:${port}`;
+  const host = options.host ?? '127.0.0.1';
+  const uri = `http://${host}:${port}`;
+  const allowedHosts = options.host
+    ? ['--allowed-hosts', [host, 'localhost', '127.0.0.1'].flatMap((h) => [h, `${h}:${port}`]).join(',')]
+    : [];
   const logFile = path.join(dir, 'server.log');
   const log = openSync(logFile, 'a');
   const started = Date.now();
@@ -60,7 +72,8 @@ export async function startMlflowServer(timeoutMs = 240_000): Promise<RunningMlf
     [
       'server',
       '--host',
-      '127.0.0.1',
+      host,
+      ...allowedHosts,
       '--port',
       String(port),
       '--workers',

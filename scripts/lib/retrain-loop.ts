@@ -117,6 +117,110 @@ async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs: n
 
 const predictionLogOf = (workDir: string) => path.join(workDir, 'prediction-log.sqlite');
 
+/**
+ * v1: trained on `clevelandFile`, tracked to and registered in `mlflowUri` (the server `client` talks to), then made
+ * @champion. Returns its registry version and model version.
+ */
+export async function trainChampion(input: {
+  workDir: string;
+  clevelandFile: string;
+  mlflowUri: string;
+  client: MlflowClient;
+  log: (line: string) => void;
+}): Promise<Loop['v1']> {
+  const { workDir, client, log } = input;
+  log('training v1 on Cleveland…');
+  const trained = await runNode(
+    'src/train/cli.ts',
+    ['--data', input.clevelandFile, '--out', path.join(workDir, 'v1'), '--runs-dir', path.join(workDir, 'runs')],
+    { MLFLOW_TRACKING_URI: input.mlflowUri },
+  );
+  const version = /\(registered model version (\d+)\)/.exec(trained.stdout)?.[1];
+  if (trained.code !== 0 || !version)
+    throw new Error(`training v1 failed (exit ${trained.code}):\n${trained.stderr || trained.stdout.slice(-2000)}`);
+  await setAlias(client, REGISTRY.modelName, REGISTRY.aliases.champion, version);
+  const v1 = {
+    version,
+    modelVersion: (await getModelVersion(client, REGISTRY.modelName, version)).tags[REGISTRY.versionTags.modelVersion]!,
+  };
+  log(`v1: registry version ${version} (${v1.modelVersion}) is @${REGISTRY.aliases.champion}`);
+  return v1;
+}
+
+/** The Hungarian rows, split by a content hash: half to replay through the API, half kept fresh for the comparison. */
+export async function splitHungarian(hungarianFile: string): Promise<Loop['split']> {
+  const hungarian = await readLabelledFile(hungarianFile, FEATURES);
+  return {
+    replay: hungarian.filter((r) => contentHashUnit(r.features, REPLAY_SALT) < 0.5),
+    fresh: hungarian.filter((r) => contentHashUnit(r.features, REPLAY_SALT) >= 0.5),
+  };
+}
+
+/**
+ * `rows` through POST /predict of the API at `apiUrl`, one at a time. `newConnections`: each on a connection of its
+ * own, so a Service spreads them over its pods (each pod keeps its own drift window).
+ */
+export async function replayRows(
+  apiUrl: string,
+  rows: readonly LabelledRow[],
+  newConnections = false,
+): Promise<{ accepted: Replayed[]; refused: number }> {
+  const accepted: Replayed[] = [];
+  let refused = 0;
+  for (const row of rows) {
+    const res = await fetch(`${apiUrl}/predict`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...(newConnections ? { connection: 'close' } : {}) },
+      body: JSON.stringify(patientOf(row.features)),
+    });
+    const body = (await res.json()) as { predictionId?: string };
+    if (res.status === 200 && body.predictionId) accepted.push({ ...row, predictionId: body.predictionId });
+    else refused++;
+  }
+  return { accepted, refused };
+}
+
+/** The outcomes of `predictions` through POST /feedback (100 a request); counts of the per-outcome statuses. */
+export async function sendFeedback(apiUrl: string, predictions: readonly Replayed[]): Promise<Record<string, number>> {
+  const counts: Record<string, number> = {};
+  for (let i = 0; i < predictions.length; i += 100) {
+    const outcomes = predictions.slice(i, i + 100).map((p) => ({ predictionId: p.predictionId, outcome: p.outcome }));
+    const res = await fetch(`${apiUrl}/feedback`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ outcomes }),
+    });
+    const body = (await res.json()) as { results?: { status: string }[]; message?: string };
+    if (res.status !== 200 || !body.results)
+      throw new Error(`POST /feedback answered ${res.status}: ${body.message ?? JSON.stringify(body)}`);
+    for (const r of body.results) counts[r.status] = (counts[r.status] ?? 0) + 1;
+  }
+  return counts;
+}
+
+/** Brier score of registry `versions` on `rows` (servable ones), computed with the versions' own ONNX graphs. */
+export async function brierOnRows(
+  client: MlflowClient,
+  versions: string[],
+  rows: readonly LabelledRow[],
+  workDir: string,
+): Promise<{ version: string; modelVersion: string; brier: number; rows: number }[]> {
+  const usable = rows.filter(servable);
+  const y = usable.map((r) => r.outcome as number);
+  const out = [];
+  for (const version of versions) {
+    const dir = path.join(workDir, 'compare', version);
+    await mkdir(dir, { recursive: true });
+    const { card } = await fetchModelVersion(client, await getModelVersion(client, REGISTRY.modelName, version), dir);
+    const p = await onnxProbabilities(
+      await readFile(path.join(dir, 'model.onnx')),
+      usable.map((r) => r.features),
+    );
+    out.push({ version, modelVersion: card.modelVersion, brier: brierScore(y, p), rows: usable.length });
+  }
+  return out;
+}
+
 export async function startLoop(options: LoopOptions): Promise<Loop> {
   const { log, workDir } = options;
   await mkdir(workDir, { recursive: true });
@@ -132,21 +236,7 @@ export async function startLoop(options: LoopOptions): Promise<Loop> {
     const client = new MlflowClient({ trackingUri: mlflowUri });
     const mlflowEnv = { MLFLOW_TRACKING_URI: mlflowUri };
 
-    log('training v1 on Cleveland…');
-    const trained = await runNode(
-      'src/train/cli.ts',
-      ['--data', options.clevelandFile, '--out', path.join(workDir, 'v1'), '--runs-dir', path.join(workDir, 'runs')],
-      mlflowEnv,
-    );
-    const version = /\(registered model version (\d+)\)/.exec(trained.stdout)?.[1];
-    if (trained.code !== 0 || !version)
-      throw new Error(`training v1 failed (exit ${trained.code}):\n${trained.stderr || trained.stdout.slice(-2000)}`);
-    await setAlias(client, REGISTRY.modelName, REGISTRY.aliases.champion, version);
-    const v1 = {
-      version,
-      modelVersion: (await getModelVersion(client, REGISTRY.modelName, version)).tags[REGISTRY.versionTags.modelVersion]!,
-    };
-    log(`v1: registry version ${version} (${v1.modelVersion}) is @${REGISTRY.aliases.champion}`);
+    const v1 = await trainChampion({ workDir, clevelandFile: options.clevelandFile, mlflowUri, client, log });
 
     api = await startApiProcess({
       env: {
@@ -182,11 +272,7 @@ async function loopOf(input: {
 }): Promise<Loop> {
   const { options, server, mlflowUri, client, api, v1 } = input;
   const { log, workDir } = options;
-  const hungarian = await readLabelledFile(options.hungarianFile, FEATURES);
-  const split = {
-    replay: hungarian.filter((r) => contentHashUnit(r.features, REPLAY_SALT) < 0.5),
-    fresh: hungarian.filter((r) => contentHashUnit(r.features, REPLAY_SALT) >= 0.5),
-  };
+  const split = await splitHungarian(options.hungarianFile);
   const mlflowEnv = { MLFLOW_TRACKING_URI: mlflowUri };
   const labelledFile = path.join(workDir, 'outcomes.data');
   const predictionLog = predictionLogOf(workDir);
@@ -202,18 +288,7 @@ async function loopOf(input: {
     v1,
     split,
     async replay() {
-      const accepted: Replayed[] = [];
-      let refused = 0;
-      for (const row of split.replay) {
-        const res = await fetch(`${api.url}/predict`, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json' },
-          body: JSON.stringify(patientOf(row.features)),
-        });
-        const body = (await res.json()) as { predictionId?: string };
-        if (res.status === 200 && body.predictionId) accepted.push({ ...row, predictionId: body.predictionId });
-        else refused++;
-      }
+      const { accepted, refused } = await replayRows(api.url, split.replay);
       const { status, sampleCount } = await getJson<DriftStatus>('/drift/status');
       const drift = { status, sampleCount };
       log(
@@ -222,19 +297,7 @@ async function loopOf(input: {
       return { accepted, refused, drift };
     },
     async sendFeedback(predictions) {
-      const counts: Record<string, number> = {};
-      for (let i = 0; i < predictions.length; i += 100) {
-        const outcomes = predictions.slice(i, i + 100).map((p) => ({ predictionId: p.predictionId, outcome: p.outcome }));
-        const res = await fetch(`${api.url}/feedback`, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json' },
-          body: JSON.stringify({ outcomes }),
-        });
-        const body = (await res.json()) as { results?: { status: string }[]; message?: string };
-        if (res.status !== 200 || !body.results)
-          throw new Error(`POST /feedback answered ${res.status}: ${body.message ?? JSON.stringify(body)}`);
-        for (const r of body.results) counts[r.status] = (counts[r.status] ?? 0) + 1;
-      }
+      const counts = await sendFeedback(api.url, predictions);
       log(`fed back ${predictions.length} outcomes through POST /feedback: ${JSON.stringify(counts)}`);
       return counts;
     },
@@ -292,21 +355,8 @@ async function loopOf(input: {
       await waitFor(`the API to serve ${modelVersion}`, async () => (await servedVersion()) === modelVersion, timeoutMs);
     },
     servedVersion,
-    async compareOnFresh(versions) {
-      const rows = split.fresh.filter(servable);
-      const y = rows.map((r) => r.outcome as number);
-      const out = [];
-      for (const version of versions) {
-        const dir = path.join(workDir, 'compare', version);
-        await mkdir(dir, { recursive: true });
-        const { card } = await fetchModelVersion(client, await getModelVersion(client, REGISTRY.modelName, version), dir);
-        const p = await onnxProbabilities(
-          await readFile(path.join(dir, 'model.onnx')),
-          rows.map((r) => r.features),
-        );
-        out.push({ version, modelVersion: card.modelVersion, brier: brierScore(y, p), rows: rows.length });
-      }
-      return out;
+    compareOnFresh(versions) {
+      return brierOnRows(client, versions, split.fresh, workDir);
     },
     async stop() {
       if (load) {

@@ -60,11 +60,18 @@ export async function podReports(core: CoreV1Api, namespace: string, pods: V1Pod
       }
       for (const status of logLines > 0 ? (pod.status?.containerStatuses ?? []) : []) {
         if (status.state?.waiting && status.restartCount === 0) continue; // never started: no log to read
+        const read = async (previous: boolean) =>
+          String(await core.readNamespacedPodLog({ name, namespace, container: status.name, tailLines: logLines, previous }))
+            .split('\n')
+            .filter(Boolean)
+            .slice(-logLines);
         // A restarted container's own crash is in the previous instance's log (kubectl logs --previous).
-        const previous = status.restartCount > 0 && Boolean(status.state?.waiting);
+        let previous = status.restartCount > 0 && Boolean(status.state?.waiting);
         try {
-          const text = await core.readNamespacedPodLog({ name, namespace, container: status.name, tailLines: logLines, previous });
-          report.logs.push({ container: status.name, previous, lines: String(text).split('\n').filter(Boolean).slice(-logLines) });
+          let lines = await read(previous);
+          // Restarted and running again, silent so far (seen on a busy node): the crash is still the previous one's.
+          if (!previous && lines.length === 0 && status.restartCount > 0) [previous, lines] = [true, await read(true)];
+          report.logs.push({ container: status.name, previous, lines });
         } catch (err) {
           report.notes.push(`logs of ${status.name} unavailable: ${errorText(err)}`);
         }

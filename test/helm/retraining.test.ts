@@ -167,10 +167,13 @@ describe.runIf(haveHelm)('chart: retraining CronJob, MLflow, prediction log (rea
         'retraining.extraArgs=["--data","/data/processed.cleveland.data"]',
         '--set',
         'retraining.schedule=*/30 * * * *',
+        '--set',
+        'retraining.suspend=true',
       ],
     );
     const dataCron = find(withData, 'CronJob', 'retraining');
-    expect((dataCron.spec as { schedule: string }).schedule).toBe('*/30 * * * *');
+    expect(dataCron.spec).toMatchObject({ schedule: '*/30 * * * *', suspend: true });
+    expect((cron.spec as { suspend: boolean }).suspend).toBe(false);
     expect(containerOf(dataCron).args!.slice(-2)).toEqual(['--data', '/data/processed.cleveland.data']);
     expect(containerOf(dataCron).volumeMounts).toContainEqual({ name: 'data', mountPath: '/data', readOnly: true });
     expect(pod(dataCron).volumes).toContainEqual({ name: 'data', persistentVolumeClaim: { claimName: 'uci-data', readOnly: true } });

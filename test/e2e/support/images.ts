@@ -146,3 +146,16 @@ export async function prepareImages(log: (line: string) => void): Promise<E2eIma
     rmSync(brokenDir, { recursive: true, force: true });
   }
 }
+
+/**
+ * `ref` under `<repository>:<image id>` (a tag no other build moves), loaded into the cluster; returns that reference.
+ * For images used as they are (the API serving from the registry, the trainer).
+ */
+export async function loadPinned(ref: string, repository: string): Promise<string> {
+  const id = (await dockerChecked(['image', 'inspect', '--format', '{{.Id}}', ref])).trim().replace(/^sha256:/, '');
+  const pinned = `${repository}:${id.slice(0, 12)}`;
+  await dockerChecked(['tag', ref, pinned]);
+  const load = () => run('bash', [path.join(CLUSTER_SCRIPTS, 'load-image.sh'), pinned], { timeout: 300_000 });
+  await load().catch(load);
+  return pinned;
+}
