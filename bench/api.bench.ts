@@ -7,7 +7,8 @@
  * compares two servers loaded alternately (a, b, a, b, …: BENCH_ROUNDS rounds), best round each, so a change in what
  * else the machine is doing falls on both sides alike:
  * - baseline: an empty Fastify POST route that parses the same JSON body and answers {};
- * - predict:  the real API (buildApp, model from MODEL_DIR or artifacts/, else trained into a temp dir), single row;
+ * - predict:  the real API as `npm start` runs it (dist/, built first; model from MODEL_DIR or artifacts/, else trained
+ *   into a temp dir), single row;
  * - batch:    the real API with { instances: [1,000 rows] } → rows/s;
  * - also /predict at 4 connections: latency without the queueing that 50 closed-loop connections imply;
  * - the prediction log: /predict with PREDICTION_LOG=off and =on (SQLite in a temp dir), alternately, and their ratio;
@@ -29,6 +30,7 @@ import { MODEL_FILES } from '../src/contract/artifact-contract.js';
 import { FEATURES } from '../src/features/feature-schema.js';
 import { parseUciText } from '../src/train/data/uci-file.js';
 import { startApiProcess } from '../scripts/lib/api-process.js';
+import { runChecked } from '../scripts/lib/process.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const repoRoot = path.resolve(here, '..');
@@ -45,6 +47,8 @@ const RATIO_TARGET = 0.9;
 const P99_TARGET_MS = 10;
 const LOG_RATIO_TARGET = 0.9;
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+/** The real API's entry point, built by `npm run build` (what `npm start` runs). */
+const API_ENTRY = 'dist/api/server.js';
 const FEEDBACK_RATE = 200;
 const FEEDBACK_P99_TARGET_MS = 5;
 
@@ -69,7 +73,7 @@ interface Server {
 }
 
 async function startServer(args: string[], env: NodeJS.ProcessEnv): Promise<Server> {
-  const server = await startApiProcess({ args: ['--import', 'tsx', ...args], env, output: 'ignore' });
+  const server = await startApiProcess({ args, env, output: 'ignore' });
   return {
     url: server.url,
     assertAlive: () => {
@@ -208,6 +212,9 @@ async function main(): Promise<void> {
   const single = JSON.stringify(patient(rows[0]!));
   const batch = JSON.stringify({ instances: Array.from({ length: BATCH_SIZE }, (_, i) => patient(rows[i % rows.length]!)) });
   const dir = await modelDir();
+  // The API as `npm start` runs it (tsc's output, no loader): compiled here first, so it is this checkout's code.
+  log('building dist/ (npm run build)');
+  await runChecked('npm', ['run', 'build'], { cwd: repoRoot });
   // warn by default for both servers: at info Fastify writes two log lines per request, which measures pino
   // rather than the route. Same level for both either way (BENCH_LOG_LEVEL=info to see the logging cost).
   const logLevel = process.env.BENCH_LOG_LEVEL ?? 'warn';
@@ -219,8 +226,8 @@ async function main(): Promise<void> {
   const logDir = mkdtempSync(path.join(os.tmpdir(), 'hd-bench-log-'));
   const apiEnv = { ...env, MODEL_DIR: dir, MAX_BATCH_SIZE: String(BATCH_SIZE), PREDICTION_LOG_PATH: path.join(logDir, 'log.sqlite') };
   log(`baseline (empty Fastify route) and predict (real API, model ${dir}), ${ROUNDS} rounds each, ${CONNECTIONS} connections`);
-  const empty = await startServer([fileURLToPath(import.meta.url), '--serve-empty'], env);
-  const api = await startServer([...profArgs, 'src/api/server.ts'], apiEnv);
+  const empty = await startServer(['--import', 'tsx', fileURLToPath(import.meta.url), '--serve-empty'], env);
+  const api = await startServer([...profArgs, API_ENTRY], apiEnv);
   let baselineRounds: Load[];
   let predictRounds: Load[];
   let predictLow: Load;
@@ -243,8 +250,8 @@ async function main(): Promise<void> {
 
   // The prediction log's cost: the same API with the log off and on, loaded alternately, on a fresh SQLite file.
   log(`prediction log: /predict with PREDICTION_LOG=off and =on, ${ROUNDS} rounds each, ${CONNECTIONS} connections`);
-  const logOffApi = await startServer(['src/api/server.ts'], { ...apiEnv, PREDICTION_LOG: 'off' });
-  const logOnApi = await startServer(['src/api/server.ts'], { ...apiEnv, PREDICTION_LOG_PATH: path.join(logDir, 'log-on.sqlite') });
+  const logOffApi = await startServer([API_ENTRY], { ...apiEnv, PREDICTION_LOG: 'off' });
+  const logOnApi = await startServer([API_ENTRY], { ...apiEnv, PREDICTION_LOG_PATH: path.join(logDir, 'log-on.sqlite') });
   let logOff: Load[];
   let logOn: Load[];
   let feedback;
