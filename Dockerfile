@@ -15,12 +15,13 @@ ENV NPM_CONFIG_UPDATE_NOTIFIER=false
 COPY scripts/image/build/certs/ /tmp/extra-ca/
 COPY package.json package-lock.json .npmrc ./
 # .npmrc sets ignore-scripts=true: no install script runs (onnxruntime-node's would fetch CUDA libraries; its CPU binaries
-# ship in the npm package).
+# ship in the npm package). More fetch retries than npm's 2: several builds of this stage can run at once (the image,
+# trainer and compose tests), and one dropped registry connection should not fail a build.
 RUN set -eu; \
     if [ -f /tmp/extra-ca/extra-ca.crt ]; then \
       export NODE_EXTRA_CA_CERTS=/tmp/extra-ca/extra-ca.crt npm_config_cafile=/tmp/extra-ca/extra-ca.crt; \
     fi; \
-    npm ci --no-audit --no-fund --loglevel=error; \
+    npm ci --no-audit --no-fund --loglevel=error --fetch-retries=5 --fetch-retry-mintimeout=5000; \
     npm cache clean --force 2>/dev/null; rm -rf /root/.npm /tmp/extra-ca
 
 # ---- build: TypeScript compile ------------------------------------------------------------------------------------
