@@ -45,20 +45,7 @@ interface Experiment {
 const TAGS_PER_BATCH = 100;
 
 export async function getOrCreateExperiment(client: MlflowClient, name: string): Promise<string> {
-  const byName = async (): Promise<Experiment | null> => {
-    try {
-      const found = await client.call<{ experiment: Experiment }>(
-        'get experiment',
-        'GET',
-        '/api/2.0/mlflow/experiments/get-by-name',
-        new URLSearchParams({ experiment_name: name }),
-      );
-      return found.experiment;
-    } catch (error) {
-      if (error instanceof MlflowError && error.errorCode === 'RESOURCE_DOES_NOT_EXIST') return null;
-      throw error;
-    }
-  };
+  const byName = () => findExperiment(client, name);
   let experiment = await byName();
   if (!experiment) {
     try {
@@ -121,7 +108,8 @@ export async function getRun(client: MlflowClient, runId: string): Promise<Run> 
   return got.run;
 }
 
-export async function getExperimentId(client: MlflowClient, name: string): Promise<string | null> {
+/** The experiment of this name, or null when there is none. */
+async function findExperiment(client: MlflowClient, name: string): Promise<Experiment | null> {
   try {
     const found = await client.call<{ experiment: Experiment }>(
       'get experiment',
@@ -129,11 +117,15 @@ export async function getExperimentId(client: MlflowClient, name: string): Promi
       '/api/2.0/mlflow/experiments/get-by-name',
       new URLSearchParams({ experiment_name: name }),
     );
-    return found.experiment.experiment_id;
+    return found.experiment;
   } catch (error) {
     if (error instanceof MlflowError && error.errorCode === 'RESOURCE_DOES_NOT_EXIST') return null;
     throw error;
   }
+}
+
+export async function getExperimentId(client: MlflowClient, name: string): Promise<string | null> {
+  return (await findExperiment(client, name))?.experiment_id ?? null;
 }
 
 /** One page of runs matching MLflow's search syntax, e.g. filter "tags.retrain = 'true'", orderBy ['attributes.start_time DESC']. */
