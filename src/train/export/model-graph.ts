@@ -17,7 +17,7 @@ type Nodes = ReturnType<typeof node>[];
 type Initializers = ReturnType<typeof int64Tensor>[];
 
 /**
- * Imputer → numerics (Gather, Scaler) ‖ categoricals (Gather, OneHotEncoder, Reshape) ‖ missing indicators
+ * Imputer → numerics (Gather, Scaler) ‖ categoricals one-hot (Gather, Equal, Cast) ‖ missing indicators
  * (IsNaN on the raw input, Cast, Gather) → Concat = the design matrix.
  */
 function preprocessingNodes(
@@ -58,23 +58,27 @@ function preprocessingNodes(
     }
   }
 
+  // One-hot for every categorical at once: each categorical column repeated once per code (one Gather), compared
+  // with that code (Equal), as floats (Cast). Same columns and order as one OneHotEncoder per feature (an unknown
+  // code gives all zeros), in 3 nodes instead of 3 per feature: onnxruntime's cost per run grows with the node count.
+  const oneHotColumns: number[] = [];
+  const oneHotCodes: number[] = [];
   for (const j of prep.categoricalIndices) {
     const feature = features[j]!;
     if (feature.type !== 'categorical') continue;
-    const codes = feature.codes.map((c) => c.code);
-    initializers.push(int64Tensor(`${feature.name}_index`, [j]), int64Tensor(`${feature.name}_shape`, [-1, codes.length]));
+    for (const { code } of feature.codes) {
+      oneHotColumns.push(j);
+      oneHotCodes.push(code);
+    }
+  }
+  if (oneHotColumns.length > 0) {
+    initializers.push(int64Tensor('onehot_columns', oneHotColumns), floatTensor('onehot_codes', oneHotCodes));
     nodes.push(
-      node('Gather', ['imputed', `${feature.name}_index`], [`${feature.name}_code`], { axis: 1 }),
-      node(
-        'OneHotEncoder',
-        [`${feature.name}_code`],
-        [`${feature.name}_onehot3d`],
-        { cats_int64s: { ints: codes }, zeros: 1 },
-        ONNX_ML_DOMAIN,
-      ),
-      node('Reshape', [`${feature.name}_onehot3d`, `${feature.name}_shape`], [`${feature.name}_onehot`]),
+      node('Gather', ['imputed', 'onehot_columns'], ['onehot_values'], { axis: 1 }),
+      node('Equal', ['onehot_values', 'onehot_codes'], ['onehot_mask']),
+      node('Cast', ['onehot_mask'], ['onehot'], { to: FLOAT }),
     );
-    parts.push(`${feature.name}_onehot`);
+    parts.push('onehot');
   }
 
   if (prep.indicatorIndices.length > 0) {
