@@ -140,11 +140,13 @@ export async function buildApp(config: ApiConfig, options: BuildOptions = {}): P
   app.decorate('modelService', modelService);
   app.decorate('drift', drift);
   app.decorate('lifecycle', { draining: false });
-  app.addHook('onRequest', async (request, reply) => {
+  // Callback-style hooks on every request's path (here and in the plugins): no promise and microtask per hook.
+  app.addHook('onRequest', (request, reply, done) => {
     reply.header('x-request-id', request.id);
     // While draining, tell keep-alive clients to stop reusing this connection, so none is idle (and closed under
     // a client about to send) when the listener shuts.
     if (app.lifecycle.draining) reply.header('connection', 'close');
+    done();
   });
   app.addHook('onClose', async () => {
     await app.modelUpdater.stop();
@@ -221,8 +223,9 @@ export async function buildApp(config: ApiConfig, options: BuildOptions = {}): P
   const retention = startRetention(app, config.predictionLog.retentionDays);
   app.decorate('dataPlane', new DataPlane(modelService, app.metrics, drift, refusalMonitor, predictionLog));
   // Refused input is monitored whichever route refused it (the error handlers only shape the answer).
-  app.addHook('onError', async (_request, _reply, error) => {
+  app.addHook('onError', (_request, _reply, error, done) => {
     if (error instanceof InvalidInputError) app.dataPlane.refused(error.refusals);
+    done();
   });
   await app.register(auth, { apiKeys: config.apiKeys });
   await app.register(security, config);

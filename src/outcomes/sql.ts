@@ -122,7 +122,7 @@ export class SqlPredictionStore implements PredictionStore {
       r.createdAt,
       r.modelVersion,
       r.route,
-      JSON.stringify(r.received ?? null),
+      r.receivedJson ?? JSON.stringify(r.received ?? null),
       JSON.stringify(r.features),
       JSON.stringify(r.imputed),
       r.probability,

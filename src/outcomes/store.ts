@@ -17,6 +17,8 @@ export interface PredictionRecord {
   route: PredictionRoute;
   /** The row as received (JSON). */
   received: unknown;
+  /** `received` as the JSON text the client sent, when the protocol kept it: stored as is, not serialised again. */
+  receivedJson?: string;
   /** As scored, in FEATURE_NAMES order; null = missing (imputed by the model). */
   features: (number | null)[];
   /** Names of the features that were missing. */

@@ -20,6 +20,8 @@ export interface PredictionOrigin {
   route: PredictionRoute;
   /** Row i as the client sent it (a patient object, a tensor row). */
   received: (i: number) => unknown;
+  /** A single row's body as the client sent it (JSON text), when the protocol kept it. */
+  receivedJson?: string | null;
 }
 
 export interface DataPlanePrediction extends BatchPrediction {
@@ -64,6 +66,7 @@ export class DataPlane {
         modelVersion: run.model.version,
         route: origin.route,
         received: origin.received(i),
+        receivedJson: rows.length === 1 ? (origin.receivedJson ?? undefined) : undefined,
         features: scoredFeatures(row),
         imputed: imputed[i]!,
         probability: run.probabilities[i]!,

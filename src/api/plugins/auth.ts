@@ -1,11 +1,11 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import fp from 'fastify-plugin';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify';
 
 declare module 'fastify' {
   interface FastifyInstance {
-    /** onRequest hook for protected routes; a no-op when no API keys are configured. */
-    requireApiKey: (request: FastifyRequest, reply: FastifyReply) => Promise<void>;
+    /** onRequest hook (callback style) for protected routes; a no-op when no API keys are configured. */
+    requireApiKey: (request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction) => void;
   }
 }
 
@@ -44,13 +44,13 @@ class UnauthorizedError extends Error {
 export default fp(
   async function auth(app: FastifyInstance, opts: { apiKeys: readonly string[] }) {
     const digests = opts.apiKeys.map(digest);
-    app.decorate('requireApiKey', async (request: FastifyRequest, reply: FastifyReply) => {
-      if (digests.length === 0) return;
+    app.decorate('requireApiKey', (request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction) => {
+      if (digests.length === 0) return done();
       const key = presentedKey(request.headers);
-      if (key !== null && keyMatches(key, digests)) return;
+      if (key !== null && keyMatches(key, digests)) return done();
       reply.header('www-authenticate', 'Bearer');
-      throw new UnauthorizedError(
-        key === null ? 'missing API key: send Authorization: Bearer <key> or x-api-key: <key>' : 'invalid API key',
+      done(
+        new UnauthorizedError(key === null ? 'missing API key: send Authorization: Bearer <key> or x-api-key: <key>' : 'invalid API key'),
       );
     });
   },

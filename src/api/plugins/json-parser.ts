@@ -7,6 +7,19 @@ import { scanJson, type ScanProblem } from '../json/structure-scan.js';
 /** Default most nesting levels of a JSON body: /predict needs 3, a V2 request with nested tensor data about 12. */
 export const DEFAULT_JSON_MAX_DEPTH = 32;
 
+/**
+ * Bodies up to this size keep their text on the request (`jsonText`): the prediction log stores a single patient as
+ * the client sent it instead of serialising it again. Larger ones (a padded body) are not kept.
+ */
+export const KEPT_JSON_TEXT_CHARS = 4096;
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The JSON body's text, when it is at most KEPT_JSON_TEXT_CHARS long; otherwise null. */
+    jsonText: string | null;
+  }
+}
+
 /** A body that cannot be read as JSON (400), with the one detail that says why. */
 export class BodyParseError extends Error {
   readonly statusCode = 400;
@@ -74,10 +87,13 @@ export function parseJsonBody(text: string, maxDepth = DEFAULT_JSON_MAX_DEPTH): 
 export default fp(
   async function jsonParser(app: FastifyInstance, opts: { maxDepth?: number }) {
     app.removeContentTypeParser('application/json');
-    app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => {
-      const result = parseJsonBody(body as string, opts.maxDepth);
-      if ('error' in result) done(result.error, undefined);
-      else done(null, result.value);
+    app.decorateRequest('jsonText', null);
+    app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+      const text = body as string;
+      const result = parseJsonBody(text, opts.maxDepth);
+      if ('error' in result) return done(result.error, undefined);
+      if (text.length <= KEPT_JSON_TEXT_CHARS) request.jsonText = text;
+      done(null, result.value);
     });
   },
   { name: 'json-parser' },

@@ -124,8 +124,10 @@ export default fp(
     refusedRows.inc(0);
     reloads.inc({ result: 'success' }, 0);
     reloads.inc({ result: 'failure' }, 0);
-    predictions.inc({ label: '0' }, 0);
-    predictions.inc({ label: '1' }, 0);
+    const negatives = predictions.labels({ label: '0' });
+    const positives = predictions.labels({ label: '1' });
+    negatives.inc(0);
+    positives.inc(0);
 
     // Drift gauges read the monitor at scrape time (no timers); each gauge collects for itself because prom-client
     // serialises metrics in registration order, so one gauge filling another would show the previous scrape.
@@ -254,10 +256,11 @@ export default fp(
       },
     });
 
-    app.addHook('onResponse', async (request, reply) => {
+    app.addHook('onResponse', (request, reply, done) => {
       const labels = { method: request.method, route: request.routeOptions.url ?? 'unmatched', status_code: String(reply.statusCode) };
       requests.inc(labels);
       duration.observe(labels, reply.elapsedTime / 1000);
+      done();
     });
 
     app.decorate('metrics', {
@@ -265,8 +268,8 @@ export default fp(
       recordPredictions(labels: readonly number[], probabilities: readonly number[]) {
         let ones = 0;
         for (const label of labels) ones += label === 1 ? 1 : 0;
-        if (ones) predictions.inc({ label: '1' }, ones);
-        if (labels.length - ones) predictions.inc({ label: '0' }, labels.length - ones);
+        if (ones) positives.inc(ones);
+        if (labels.length - ones) negatives.inc(labels.length - ones);
         for (const p of probabilities) probability.observe(p);
       },
       setModel(version: string, model: string) {

@@ -2,7 +2,7 @@ import fp from 'fastify-plugin';
 import helmet from '@fastify/helmet';
 import rateLimit from '@fastify/rate-limit';
 import underPressure from '@fastify/under-pressure';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify';
 import type { ApiConfig } from '../config.js';
 
 /**
@@ -33,8 +33,8 @@ export const JSON_API_HEADERS = {
 
 declare module 'fastify' {
   interface FastifyInstance {
-    /** onRequest hook for hot JSON routes registered with `helmet: false`. */
-    jsonApiHeaders: (request: FastifyRequest, reply: FastifyReply) => Promise<void>;
+    /** onRequest hook (callback style) for hot JSON routes registered with `helmet: false`. */
+    jsonApiHeaders: (request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction) => void;
   }
 }
 
@@ -63,8 +63,9 @@ export default fp(
     });
 
     const retryAfter = config.underPressure.retryAfterSeconds;
-    app.decorate('jsonApiHeaders', async (_request: FastifyRequest, reply: FastifyReply) => {
+    app.decorate('jsonApiHeaders', (_request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction) => {
       reply.headers(JSON_API_HEADERS);
+      done();
     });
 
     await app.register(underPressure, {

@@ -3,7 +3,7 @@
  * work is the data plane's; this module wires the route and writes the answer.
  */
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply } from 'fastify';
 import { MOSTLY_MISSING_MIN_IMPUTED } from '../../../contract/artifact-contract.js';
 import { InvalidInputError, Refusals } from '../../dataplane/refusals.js';
 import type { Explanation } from '../../model/contributions.js';
@@ -31,6 +31,23 @@ export const EXPLAIN_CHUNK_ROWS = 250;
 /** Header naming the logged prediction (a batch: its first row; every row's id is in the body). */
 export const PREDICTION_ID_HEADER = 'x-prediction-id';
 
+/**
+ * Row i's answer without explanation: one object literal, no spreads (the hot path). `modelVersion` is set for a
+ * single patient's answer only. An absent prediction id (log off) is left out by the serializer.
+ */
+function plainPrediction(run: DataPlanePrediction, i: number, modelVersion?: string) {
+  const probability = run.probabilities[i]!;
+  return {
+    predictionId: run.predictionIds?.[i],
+    label: run.labels[i]!,
+    probability,
+    riskBand: riskBand(probability, run.model.card.threshold),
+    imputed: run.imputed[i]!,
+    mostlyMissing: run.mostlyMissing[i]!,
+    modelVersion,
+  };
+}
+
 function prediction(run: DataPlanePrediction, i: number, explanation: Explanation | undefined) {
   const probability = run.probabilities[i]!;
   return {
@@ -49,7 +66,14 @@ function prediction(run: DataPlanePrediction, i: number, explanation: Explanatio
   };
 }
 
+/** The 200 serializer for `schema`, compiled by Fastify on first use and then reused (no lookup per request). */
+function compiledOnce(schema: Parameters<FastifyReply['compileSerializationSchema']>[0]) {
+  let serialize: ((payload: unknown) => string) | null = null;
+  return (reply: FastifyReply) => (serialize ??= reply.compileSerializationSchema(schema, '200') as (payload: unknown) => string);
+}
+
 export default async function predictRoutes(app: FastifyInstance, opts: PredictRoutesOptions) {
+  const serializers = { single: compiledOnce(singlePredictionResponse), batch: compiledOnce(batchPredictionResponse) };
   app.post<{ Body: unknown; Querystring: PredictQuery }>(
     '/predict',
     {
@@ -92,7 +116,8 @@ export default async function predictRoutes(app: FastifyInstance, opts: PredictR
       },
     },
     async (request, reply) => {
-      const { rows, batch } = await readPredictBody(request.body, opts.maxBatchSize, opts.maxErrorDetails);
+      const read = readPredictBody(request.body, opts.maxBatchSize, opts.maxErrorDetails);
+      const { rows, batch } = read instanceof Promise ? await read : read;
       if (request.query.explain && rows.length > opts.maxExplainRows) {
         const refusals = new Refusals(1);
         refusals.add(() => ({
@@ -105,17 +130,19 @@ export default async function predictRoutes(app: FastifyInstance, opts: PredictR
 
       const body = request.body as { instances?: unknown[] };
       const received = batch ? (i: number) => body.instances![i] : () => body;
-      const run = await app.dataPlane.predict(rows, undefined, { route: 'predict', received });
+      const run = await app.dataPlane.predict(rows, undefined, {
+        route: 'predict',
+        received,
+        receivedJson: batch ? null : request.jsonText,
+      });
       if (run.predictionIds) reply.header(PREDICTION_ID_HEADER, run.predictionIds[0]!);
       if (!request.query.explain) {
-        const predictions = rows.map((_, i) => prediction(run, i, undefined));
         // The answer's shape is known here: serialize with that shape's compiled function (cached by Fastify per
         // schema). The published anyOf would make the serializer validate the whole answer against each branch
         // first, every id through a uuid pattern (a third of a logged 1,000-row batch's time).
-        reply
-          .type('application/json; charset=utf-8')
-          .serializer(reply.compileSerializationSchema(batch ? batchPredictionResponse : singlePredictionResponse, '200'));
-        return batch ? { modelVersion: run.model.version, predictions } : { ...predictions[0]!, modelVersion: run.model.version };
+        reply.type('application/json; charset=utf-8').serializer((batch ? serializers.batch : serializers.single)(reply));
+        if (!batch) return plainPrediction(run, 0, run.model.version);
+        return { modelVersion: run.model.version, predictions: rows.map((_, i) => plainPrediction(run, i)) };
       }
 
       // Explained answers are written here, piece by piece (JSON.stringify per chunk), instead of by the route's
