@@ -24,6 +24,22 @@ function sixteenRandomBytes(): Uint8Array {
  */
 export const newPredictionId = (): string => uuidv7({ random: sixteenRandomBytes() });
 
+let isoMs = Number.NaN;
+let isoText = '';
+
+/**
+ * Now as ISO 8601 UTC (Date#toISOString), formatted once per millisecond: under load many predictions share a
+ * millisecond, and formatting costs ~1 µs each time.
+ */
+export function isoNow(): string {
+  const ms = Date.now();
+  if (ms !== isoMs) {
+    isoMs = ms;
+    isoText = new Date(ms).toISOString();
+  }
+  return isoText;
+}
+
 /** Names of the features missing from a row (schema order, NaN = missing). */
 export function imputedFeatures(row: readonly number[]): string[] {
   const names: string[] = [];

@@ -19,8 +19,11 @@ export interface PredictionRecord {
   received: unknown;
   /** `received` as the JSON text the client sent, when the protocol kept it: stored as is, not serialised again. */
   receivedJson?: string;
-  /** As scored, in FEATURE_NAMES order; null = missing (imputed by the model). */
-  features: (number | null)[];
+  /**
+   * As scored, in FEATURE_NAMES order; null = missing (imputed by the model). Serving passes its rows as they are,
+   * NaN = missing: stores write them as JSON, where NaN becomes null.
+   */
+  features: readonly (number | null)[];
   /** Names of the features that were missing. */
   imputed: string[];
   probability: number;

@@ -10,7 +10,7 @@ import { linearContributions, occlusionContributions, occlusionRows, type Explan
 import { toInputTensor, type BatchPrediction, type LoadedModel, type ModelService } from '../model/service.js';
 import type { ApiMetrics } from '../plugins/metrics.js';
 import type { PredictionLog } from '../../outcomes/log.js';
-import { imputedFeatures, mostlyMissing, newPredictionId, scoredFeatures } from '../../outcomes/prediction-records.js';
+import { imputedFeatures, isoNow, mostlyMissing, newPredictionId, scoredFeatures } from '../../outcomes/prediction-records.js';
 import type { PredictionRecord, PredictionRoute } from '../../outcomes/store.js';
 import type { RefusalMonitor } from './refusal-monitor.js';
 import type { Refusals } from './refusals.js';
@@ -59,7 +59,7 @@ export class DataPlane {
     const imputed = rows.map(imputedFeatures);
     let predictionIds: string[] | null = null;
     if (this.predictionLog) {
-      const createdAt = new Date().toISOString();
+      const createdAt = isoNow();
       const records: PredictionRecord[] = rows.map((row, i) => ({
         id: newPredictionId(),
         createdAt,
@@ -67,7 +67,7 @@ export class DataPlane {
         route: origin.route,
         received: origin.received(i),
         receivedJson: rows.length === 1 ? (origin.receivedJson ?? undefined) : undefined,
-        features: scoredFeatures(row),
+        features: row,
         imputed: imputed[i]!,
         probability: run.probabilities[i]!,
         label: run.labels[i] === 1 ? 1 : 0,
@@ -75,7 +75,15 @@ export class DataPlane {
       this.predictionLog.record(records);
       predictionIds = records.map((r) => r.id);
     }
-    return { ...run, predictionIds, imputed, mostlyMissing: imputed.map(mostlyMissing) };
+    return {
+      model: run.model,
+      labels: run.labels,
+      probabilities: run.probabilities,
+      probabilityMatrix: run.probabilityMatrix,
+      predictionIds,
+      imputed,
+      mostlyMissing: imputed.map(mostlyMissing),
+    };
   }
 
   /** Rows refused by input validation, whatever the protocol: counted by field and rule, and in the recent window. */
