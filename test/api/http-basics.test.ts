@@ -88,6 +88,13 @@ describe('docs, headers and request ids', () => {
       expect(answer.headers.get('x-content-type-options')).toBe('nosniff');
       expect(answer.headers.get('x-frame-options')).toBe('DENY');
     }
+    // An unknown URL is answered like the JSON API; the page keeps helmet's policy.
+    const unknown = await fetch(`${server.url}/no-such-route`);
+    expect(unknown.status).toBe(404);
+    expect(unknown.headers.get('content-security-policy')).toBe("default-src 'none'; frame-ancestors 'none'");
+    const page = await fetch(`${server.url}/`);
+    expect(page.headers.get('content-security-policy')).toContain("script-src 'self'");
+    expect(page.headers.get('x-frame-options')).toBe('SAMEORIGIN');
   });
 
   it('x-request-id: generated on every answer (even errors), a sane incoming one is honoured, a hostile one replaced', async () => {

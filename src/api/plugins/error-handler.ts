@@ -8,6 +8,7 @@ import { isV2Path } from './method-not-allowed.js';
 /** The Open Inference Protocol's error object. */
 export const V2_ERROR_SCHEMA = { type: 'object', required: ['error'], properties: { error: { type: 'string' } } } as const;
 import { invalidInputBody, requestErrorBody, validationErrorBody, type ValidationIssue } from '../schemas/errors.js';
+import { JSON_API_HEADERS } from './security.js';
 
 /**
  * One error format for the whole API: { error, message, details }. Client mistakes (validation, bad JSON, wrong
@@ -50,6 +51,8 @@ export default fp(
     app.setNotFoundHandler((request, reply) => {
       const path = request.url.split('?')[0]!;
       const message = `no route ${request.method} ${path}`;
+      // An unknown URL is answered as the JSON API answers (no route, so no route's header hook ran).
+      reply.headers(JSON_API_HEADERS);
       return reply.code(404).send(isV2Path(path) ? { error: message } : { error: 'Not Found', message, details: [] });
     });
   },

@@ -193,8 +193,8 @@ export default async function outcomeRoutes(app: FastifyInstance, opts: OutcomeR
   app.post<{ Body: unknown }>(
     '/feedback',
     {
-      onRequest: [app.jsonApiHeaders, app.requireApiKey],
-      helmet: false,
+      onRequest: app.requireApiKey,
+      config: { securityHeaders: 'json-api' },
       // Read by readFeedbackBody (every problem named by field and rule); the schema below is the published contract.
       validatorCompiler: () => () => true,
       schema: {

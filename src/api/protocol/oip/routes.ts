@@ -157,8 +157,8 @@ export default async function v2Routes(app: FastifyInstance, opts: V2RoutesOptio
     };
   };
   const inferOptions = (params: object) => ({
-    onRequest: [app.jsonApiHeaders, app.requireApiKey],
-    helmet: false as const,
+    onRequest: app.requireApiKey,
+    config: { securityHeaders: 'json-api' as const },
     schema: inferSchema(params),
   });
   app.post<{ Params: ModelParams; Body: InferRequest }>('/v2/models/:name/infer', inferOptions(modelParams), infer);

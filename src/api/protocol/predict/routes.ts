@@ -77,8 +77,8 @@ export default async function predictRoutes(app: FastifyInstance, opts: PredictR
   app.post<{ Body: unknown; Querystring: PredictQuery }>(
     '/predict',
     {
-      onRequest: [app.jsonApiHeaders, app.requireApiKey],
-      helmet: false,
+      onRequest: app.requireApiKey,
+      config: { securityHeaders: 'json-api' },
       // The schema below is the published contract (docs, clients); requests are read by the shared validation
       // (the body in the handler, a few rows per event-loop turn), which gives every feature the same rule text as
       // the Open Inference Protocol route.
