@@ -7,6 +7,7 @@ import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import type { DestinationStream } from 'pino';
 import type { ApiConfig } from './config.js';
 import { serverTimeouts } from './timeouts.js';
+import { lazyRequestLogger } from './lazy-request-logger.js';
 import { DriftHolder } from './drift.js';
 import { RegistrySource } from './model/registry-source.js';
 import { ModelService } from './model/service.js';
@@ -116,6 +117,7 @@ export async function buildApp(config: ApiConfig, options: BuildOptions = {}): P
       ...(options.logStream && { stream: options.logStream }),
     },
     genReqId: requestId,
+    childLoggerFactory: lazyRequestLogger,
     frameworkErrors,
     // Path parameters are bounded by their schemas (maxLength) and answered 400/404 there; Fastify's own limit
     // (100) would answer 414 with a body of its own, outside the documented contract. Node's header limit bounds URLs.

@@ -124,7 +124,7 @@ export class SqlPredictionStore implements PredictionStore {
       r.route,
       r.receivedJson ?? JSON.stringify(r.received ?? null),
       JSON.stringify(r.features),
-      JSON.stringify(r.imputed),
+      r.imputed.length === 0 ? '[]' : JSON.stringify(r.imputed),
       r.probability,
       r.label,
     ]);

@@ -1,11 +1,11 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import fp from 'fastify-plugin';
-import type { FastifyInstance, FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest, HookHandlerDoneFunction, onRequestHookHandler } from 'fastify';
 
 declare module 'fastify' {
   interface FastifyInstance {
-    /** onRequest hook (callback style) for protected routes; a no-op when no API keys are configured. */
-    requireApiKey: (request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction) => void;
+    /** onRequest hooks of protected routes: the key check (callback style), or none when no API keys are configured. */
+    requireApiKey: onRequestHookHandler[];
   }
 }
 
@@ -44,15 +44,15 @@ class UnauthorizedError extends Error {
 export default fp(
   async function auth(app: FastifyInstance, opts: { apiKeys: readonly string[] }) {
     const digests = opts.apiKeys.map(digest);
-    app.decorate('requireApiKey', (request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction) => {
-      if (digests.length === 0) return done();
+    const checkApiKey = (request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction) => {
       const key = presentedKey(request.headers);
       if (key !== null && keyMatches(key, digests)) return done();
       reply.header('www-authenticate', 'Bearer');
       done(
         new UnauthorizedError(key === null ? 'missing API key: send Authorization: Bearer <key> or x-api-key: <key>' : 'invalid API key'),
       );
-    });
+    };
+    app.decorate('requireApiKey', digests.length === 0 ? [] : [checkApiKey as onRequestHookHandler]);
   },
   { name: 'auth' },
 );

@@ -1,5 +1,5 @@
 import fp from 'fastify-plugin';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply, onResponseHookHandler } from 'fastify';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { levelCode } from '../../drift/stats.js';
 import { SOURCE_FAILURE_REASONS, type SourceFailureReason } from '../model/source.js';
@@ -256,10 +256,23 @@ export default fp(
       },
     });
 
-    app.addHook('onResponse', (request, reply, done) => {
-      const labels = { method: request.method, route: request.routeOptions.url ?? 'unmatched', status_code: String(reply.statusCode) };
+    const observe = (method: string, route: string, reply: FastifyReply) => {
+      const labels = { method, route, status_code: String(reply.statusCode) };
       requests.inc(labels);
       duration.observe(labels, reply.elapsedTime / 1000);
+    };
+    // Each route counts itself with its pattern, known when it is added (request.routeOptions builds a new object
+    // on every read); answers to unknown URLs, which have no route, count under route="unmatched".
+    app.addHook('onRoute', (route) => {
+      const pattern = route.url;
+      const count: onResponseHookHandler = (request, reply, done) => {
+        observe(request.method, pattern, reply);
+        done();
+      };
+      route.onResponse = [count, ...[route.onResponse ?? []].flat()];
+    });
+    app.addHook('onResponse', (request, reply, done) => {
+      if (request.is404) observe(request.method, 'unmatched', reply);
       done();
     });
 
