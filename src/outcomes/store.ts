@@ -17,7 +17,7 @@ export interface PredictionRecord {
   route: PredictionRoute;
   /** The row as received (JSON). */
   received: unknown;
-  /** `received` as the JSON text the client sent, when the protocol kept it: stored as is, not serialised again. */
+  /** The row as the JSON text the client sent, when the protocol kept it: stored as is (then `received` is unset). */
   receivedJson?: string;
   /**
    * As scored, in FEATURE_NAMES order; null = missing (imputed by the model). Serving passes its rows as they are,

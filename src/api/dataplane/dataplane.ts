@@ -60,13 +60,16 @@ export class DataPlane {
     let predictionIds: string[] | null = null;
     if (this.predictionLog) {
       const createdAt = isoNow();
+      const receivedJson = rows.length === 1 ? (origin.receivedJson ?? undefined) : undefined;
       const records: PredictionRecord[] = rows.map((row, i) => ({
         id: newPredictionId(),
         createdAt,
         modelVersion: run.model.version,
         route: origin.route,
-        received: origin.received(i),
-        receivedJson: rows.length === 1 ? (origin.receivedJson ?? undefined) : undefined,
+        // With the text kept, the parsed body is not: a queued record would keep it alive past the request (and
+        // into the old generation, which costs the garbage collector more than the object did).
+        received: receivedJson === undefined ? origin.received(i) : undefined,
+        receivedJson,
         features: row,
         imputed: imputed[i]!,
         probability: run.probabilities[i]!,
