@@ -6,6 +6,9 @@
 import { Worker } from 'node:worker_threads';
 import type { SqlValue } from './sql.js';
 
+/** The writer thread's niceness (0 = the event loop's; 19 = the lowest priority). */
+export const WRITER_NICENESS = 10;
+
 /**
  * The worker's code: plain JavaScript, evaluated (`eval: true`), so the image's single-file server bundle needs no
  * second entry point. One message = one transaction.
@@ -13,6 +16,13 @@ import type { SqlValue } from './sql.js';
 const WRITER_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
 const { DatabaseSync } = require('node:sqlite');
+// Background work: this thread runs at a lower priority (nice 10) than the event loop, so under full load its
+// inserts wait rather than take the CPU from answering requests. Linux sets niceness per thread (its id is in
+// /proc/thread-self); raising one's own niceness needs no privilege. Elsewhere it keeps the process's priority.
+try {
+  const tid = Number(require('node:fs').readlinkSync('/proc/thread-self').split('/').pop());
+  if (Number.isInteger(tid) && tid > 0) require('node:os').setPriority(tid, workerData.niceness);
+} catch {}
 const db = new DatabaseSync(workerData.file);
 db.exec('PRAGMA journal_mode = WAL');
 db.exec('PRAGMA synchronous = NORMAL');
@@ -56,7 +66,7 @@ export class SqliteWriter {
 
   constructor(file: string) {
     // No loader in the worker (the parent may run under tsx): its code is plain JavaScript.
-    this.worker = new Worker(WRITER_SOURCE, { eval: true, workerData: { file }, execArgv: [] });
+    this.worker = new Worker(WRITER_SOURCE, { eval: true, workerData: { file, niceness: WRITER_NICENESS }, execArgv: [] });
     this.worker.on('message', (message: { id: number; error?: string }) => {
       const waiting = this.pending.get(message.id);
       this.pending.delete(message.id);
