@@ -105,5 +105,6 @@ describe.runIf(available)('deploy/docker-compose.yml profiles postgres and train
     );
     expect(run.code, run.stderr.slice(-3000)).toBe(0);
     expect(run.stdout).toContain('Usage: npm run train');
-  });
+    // The build alone may take its 900 s on a cold cache (npm ci and tsc inside the builder), beside other tests.
+  }, 1_200_000);
 });
