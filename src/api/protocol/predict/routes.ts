@@ -48,21 +48,14 @@ function plainPrediction(run: DataPlanePrediction, i: number, modelVersion?: str
   };
 }
 
-function prediction(run: DataPlanePrediction, i: number, explanation: Explanation | undefined) {
-  const probability = run.probabilities[i]!;
+/** Row i's answer with its explanation (written with JSON.stringify, which leaves the undefined fields out). */
+function explainedPrediction(run: DataPlanePrediction, i: number, explanation: Explanation) {
   return {
-    ...(run.predictionIds && { predictionId: run.predictionIds[i]! }),
-    label: run.labels[i]!,
-    probability,
-    riskBand: riskBand(probability, run.model.card.threshold),
-    imputed: run.imputed[i]!,
-    mostlyMissing: run.mostlyMissing[i]!,
-    ...(explanation && {
-      explanation: explanation.method,
-      logit: explanation.logit,
-      ...(explanation.baselineLogit !== undefined && { baselineLogit: explanation.baselineLogit }),
-      contributions: explanation.contributions,
-    }),
+    ...plainPrediction(run, i),
+    explanation: explanation.method,
+    logit: explanation.logit,
+    baselineLogit: explanation.baselineLogit,
+    contributions: explanation.contributions,
   };
 }
 
@@ -152,7 +145,7 @@ export default async function predictRoutes(app: FastifyInstance, opts: PredictR
         if (from > 0) await yieldToEventLoop();
         const chunk = rows.slice(from, from + EXPLAIN_CHUNK_ROWS);
         const explanations = await app.dataPlane.explain(run.model, chunk, run.probabilities.slice(from, from + chunk.length));
-        pieces.push(chunk.map((_, k) => JSON.stringify(prediction(run, from + k, explanations[k]))).join(','));
+        pieces.push(chunk.map((_, k) => JSON.stringify(explainedPrediction(run, from + k, explanations[k]!))).join(','));
       }
       const version = JSON.stringify(run.model.version);
       reply.type('application/json; charset=utf-8');
