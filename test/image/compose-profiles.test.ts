@@ -7,6 +7,7 @@
  */
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { defaultExtraCaCert, stageExtraCa } from '../../scripts/image/build/build-image.js';
 import { repoRoot } from '../../scripts/lib/model-dir.js';
 import { runChecked, runProcess } from '../../scripts/lib/process.js';
 import { realComponent } from '../support/real-component.js';
@@ -91,6 +92,7 @@ describe.runIf(available)('deploy/docker-compose.yml profiles postgres and train
   it('`docker compose build trainer` builds the trainer stage, and the service runs a script on its read-only root', async () => {
     const base = (await runChecked('bash', [path.join(repoRoot, 'scripts/image/build/ensure-base-image.sh')])).trim().split('\n').pop()!;
     const env = { BASE_IMAGE: base, TRAINER_IMAGE: trainerImage };
+    stageExtraCa(defaultExtraCaCert());
     const build = await runProcess('docker', ['compose', '-p', project, '-f', composeFile, '--profile', 'trainer', 'build', 'trainer'], {
       env,
       timeoutMs: 900_000,

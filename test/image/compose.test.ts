@@ -10,6 +10,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { MODEL_FILES } from '../../src/contract/artifact-contract.js';
 import { freePort } from '../../scripts/lib/free-port.js';
+import { defaultExtraCaCert, stageExtraCa } from '../../scripts/image/build/build-image.js';
 import { repoRoot } from '../../scripts/lib/model-dir.js';
 import { runChecked, runProcess } from '../../scripts/lib/process.js';
 import { waitUntilReady } from '../../scripts/lib/api-process.js';
@@ -79,6 +80,7 @@ describe.runIf(available)('deploy/docker-compose.yml with Docker Compose v2', ()
       API_HOST_PORT: String(port),
       API_IMAGE: testImage,
     };
+    stageExtraCa(defaultExtraCaCert());
     const up = await runProcess('docker', ['compose', '-p', project, '-f', composeFile, 'up', '--build', '--detach', 'api'], {
       env,
       timeoutMs: 600_000,

@@ -7,7 +7,7 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { buildImage, type BuildResult } from '../../scripts/image/build/build-image.js';
+import { buildImage, defaultExtraCaCert, type BuildResult } from '../../scripts/image/build/build-image.js';
 import { MAX_IMAGE_BYTES } from '../../scripts/image/check/limits.js';
 import { repoRoot } from '../../scripts/lib/model-dir.js';
 import { firstClevelandPatient, localPrediction, type Prediction } from '../../scripts/image/check/local-model.js';
@@ -43,7 +43,7 @@ describe.runIf(realComponent('docker', engine.available, engine.reason))('contai
     }
     build = await buildImage({
       modelDir,
-      extraCaCert: process.env.EXTRA_CA_CERT ?? process.env.NODE_EXTRA_CA_CERTS ?? process.env.SSL_CERT_FILE ?? null,
+      extraCaCert: defaultExtraCaCert(),
     });
     expected = await localPrediction(path.join(repoRoot, modelDir, 'model.onnx'), firstClevelandPatient(dataDir).vector);
     report = await runSmoke({ image: build.tags[0]!, modelDir, dataDir, timingRuns: 0 });

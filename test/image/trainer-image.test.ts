@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { buildTrainerImage, type TrainerBuildResult } from '../../scripts/image/build/build-image.js';
+import { buildTrainerImage, defaultExtraCaCert, type TrainerBuildResult } from '../../scripts/image/build/build-image.js';
 import { docker, dockerEngineStatus, type ProcessResult } from '../../scripts/lib/process.js';
 import { TRAINER_IMAGE_NAME } from '../../src/contract/artifact-contract.js';
 import { repoRoot } from '../support/paths.js';
@@ -41,7 +41,7 @@ describe.runIf(realComponent('docker', engine.available, engine.reason))('traine
 
   beforeAll(async () => {
     build = await buildTrainerImage({
-      extraCaCert: process.env.EXTRA_CA_CERT ?? process.env.NODE_EXTRA_CA_CERTS ?? process.env.SSL_CERT_FILE ?? null,
+      extraCaCert: defaultExtraCaCert(),
     });
     console.log(
       `[trainer image] ${build.tags.join(', ')}: ${(build.sizeBytes / 1e6).toFixed(1)} MB, built in ${build.buildSeconds.toFixed(1)} s`,

@@ -60,7 +60,19 @@ export async function ensureBaseImage(
   return { image, seconds: (performance.now() - started) / 1000 };
 }
 
-function stageExtraCa(extraCaCert: string | null | undefined): void {
+/**
+ * The CA bundle the image build's npm should trust (a proxy's CA on machines that intercept TLS): EXTRA_CA_CERT, else
+ * what Node and OpenSSL on this machine are told to trust; null when none is set.
+ */
+export function defaultExtraCaCert(): string | null {
+  return process.env.EXTRA_CA_CERT ?? process.env.NODE_EXTRA_CA_CERTS ?? process.env.SSL_CERT_FILE ?? null;
+}
+
+/**
+ * Put `extraCaCert` where the Dockerfile's install stages read it (scripts/image/build/certs/extra-ca.crt). Every
+ * build of those stages needs it first, `docker compose build` included: without it npm ci fails behind such a proxy.
+ */
+export function stageExtraCa(extraCaCert: string | null | undefined): void {
   if (!extraCaCert) return;
   if (!existsSync(extraCaCert)) throw new Error(`EXTRA_CA_CERT: ${extraCaCert} does not exist`);
   const pem = readFileSync(extraCaCert, 'utf8');

@@ -5,7 +5,7 @@
  * Env: BASE_IMAGE, EXTRA_CA_CERT (PEM bundle for npm inside the build; default NODE_EXTRA_CA_CERTS, then SSL_CERT_FILE).
  */
 import { parseArgs } from 'node:util';
-import { buildImage, buildTrainerImage } from './build-image.js';
+import { buildImage, buildTrainerImage, defaultExtraCaCert } from './build-image.js';
 import { dockerEngineStatus } from '../../lib/process.js';
 
 const { values } = parseArgs({
@@ -28,7 +28,7 @@ if (!engine.available) {
   process.exit(1);
 }
 
-const extraCaCert = process.env.EXTRA_CA_CERT ?? process.env.NODE_EXTRA_CA_CERTS ?? process.env.SSL_CERT_FILE ?? null;
+const extraCaCert = defaultExtraCaCert();
 const log = (line: string) => console.error(`[image:build] ${line}`);
 const echo = values.quiet ? undefined : (chunk: string) => process.stderr.write(chunk);
 
