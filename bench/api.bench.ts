@@ -4,8 +4,12 @@
  *
  * Same run, same setup for every server: each is a child process started the same way (node + tsx loader, stdout to
  * /dev/null, the same LOG_LEVEL), on 127.0.0.1, warmed up, then loaded by autocannon from this process. A ratio
- * compares two servers loaded alternately (a, b, a, b, …: BENCH_ROUNDS rounds), best round each, so a change in what
- * else the machine is doing falls on both sides alike:
+ * compares two servers loaded alternately in short rounds (a, b, a, b, …: BENCH_ROUNDS rounds of BENCH_ROUND_S): each
+ * round of b is divided by the round of a just before it, and the ratio is the median of those paired ratios. The
+ * host's speed drifts (the same server's rounds differ by up to 2× here), slowly against a round: a pair shares the
+ * drift, and the median ignores a pair that straddles a jump. (The best round of each side, the earlier method, is
+ * printed too: it pairs the luckiest seconds of each, and moved by ±0.15 between runs of unchanged code.) Each round
+ * also reads the server's main-thread CPU time from /proc (Linux): µs of event loop per request, the cost itself.
  * - baseline: an empty Fastify POST route that parses the same JSON body and answers {};
  * - predict:  the real API as `npm start` runs it (dist/, built first; model from MODEL_DIR or artifacts/, else trained
  *   into a temp dir), single row;
@@ -17,7 +21,7 @@
  * Targets: predict req/s >= 0.9 × baseline req/s (issue 10), predict p99 < 10 ms, at 50 connections; log on
  * >= 0.9 × log off, feedback write p99 < 5 ms at 200 req/s (issue 13).
  *
- * Env: BENCH_DURATION_S (10), BENCH_ROUNDS (3), BENCH_CONNECTIONS (50), BENCH_BATCH_CONNECTIONS (4), BENCH_LOG_LEVEL (warn), MODEL_DIR,
+ * Env: BENCH_DURATION_S (10: single loads), BENCH_ROUND_S (5), BENCH_ROUNDS (6), BENCH_CONNECTIONS (50), BENCH_BATCH_CONNECTIONS (4), BENCH_LOG_LEVEL (warn), MODEL_DIR,
  * BENCH_CPU_PROF=1 (write a V8 CPU profile of the API process to bench-results/ for profiling).
  */
 import { spawn } from 'node:child_process';
@@ -47,11 +51,14 @@ const WARMUP_S = 3;
 const RATIO_TARGET = 0.9;
 const P99_TARGET_MS = 10;
 const LOG_RATIO_TARGET = 0.9;
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 6);
+const ROUND_S = Number(process.env.BENCH_ROUND_S ?? 5);
 /** The real API's entry point, built by `npm run build` (what `npm start` runs). */
 const API_ENTRY = 'dist/api/server.js';
 const FEEDBACK_RATE = 200;
 const FEEDBACK_P99_TARGET_MS = 5;
+/** /proc's unit of CPU time (USER_HZ): 100 on Linux's supported architectures. */
+const CLOCK_TICKS_PER_SECOND = 100;
 
 const log = (message: string) => process.stderr.write(`[bench] ${message}\n`);
 
@@ -68,6 +75,8 @@ async function serveEmpty(port: number): Promise<void> {
 
 interface Server {
   url: string;
+  /** CPU seconds of the server's main thread (the event loop) so far; null where /proc is not there. */
+  mainThreadCpuSeconds: () => number | null;
   /** Throws with the server's stderr if it died (a crash must not pass as a slow run). */
   assertAlive: () => void;
   stop: () => Promise<void>;
@@ -77,6 +86,7 @@ async function startServer(args: string[], env: NodeJS.ProcessEnv): Promise<Serv
   const server = await startApiProcess({ args, env, output: 'ignore' });
   return {
     url: server.url,
+    mainThreadCpuSeconds: () => mainThreadCpuSeconds(server.child.pid),
     assertAlive: () => {
       const { exitCode, signalCode } = server.child;
       if (exitCode !== null || signalCode !== null)
@@ -86,6 +96,16 @@ async function startServer(args: string[], env: NodeJS.ProcessEnv): Promise<Serv
       await server.stop();
     },
   };
+}
+
+/** utime + stime of a process's main thread (its thread id is its pid), from /proc/<pid>/task/<pid>/stat. */
+function mainThreadCpuSeconds(pid: number | undefined): number | null {
+  try {
+    const fields = readFileSync(`/proc/${pid}/task/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND;
+  } catch {
+    return null;
+  }
 }
 
 interface Load {
@@ -198,17 +218,58 @@ async function feedbackWriteTimes(url: string) {
   };
 }
 
+/** One round of an alternation: the load's figures and the server's event-loop CPU per request. */
+interface Round extends Load {
+  cpuUsPerRequest: number | null;
+}
+
 const best = (runs: readonly Load[]): Load => runs.reduce((a, b) => (b.rps > a.rps ? b : a));
-const ratioOf = (a: Load, b: Load) => Math.round((a.rps / b.rps) * 1000) / 1000;
+const round3 = (x: number) => Math.round(x * 1000) / 1000;
+const median = (values: readonly number[]): number => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+};
+
+/**
+ * `second` against `first` (named for the output): the median of the rounds' paired ratios (round i of second / round
+ * i of first, loaded one after the other).
+ */
+function comparison([firstName, first]: [string, readonly Round[]], [secondName, second]: [string, readonly Round[]]) {
+  const pairs = second.map((b, i) => round3(b.rps / first[i]!.rps));
+  const cpu = (rounds: readonly Round[]) => {
+    const known = rounds.flatMap((r) => (r.cpuUsPerRequest === null ? [] : [r.cpuUsPerRequest]));
+    return known.length ? Math.round(median(known) * 10) / 10 : null;
+  };
+  return {
+    ratio: round3(median(pairs)),
+    pairedRatios: pairs,
+    bestRoundRatio: round3(best(second).rps / best(first).rps),
+    rps: { [firstName]: first.map((r) => r.rps), [secondName]: second.map((r) => r.rps) },
+    // Median µs of main-thread CPU per request: what each server's event loop spends on one answer.
+    eventLoopCpuUsPerRequest: { [firstName]: cpu(first), [secondName]: cpu(second) },
+  };
+}
+
+async function measuredRound(server: Server, body: string): Promise<Round> {
+  const cpuBefore = server.mainThreadCpuSeconds();
+  const result = await load(server.url, body, CONNECTIONS, ROUND_S);
+  const cpuAfter = server.mainThreadCpuSeconds();
+  const cpuUsPerRequest =
+    cpuBefore === null || cpuAfter === null || result.requests === 0
+      ? null
+      : Math.round(((cpuAfter - cpuBefore) * 1e6 * 10) / result.requests) / 10;
+  return { ...result, cpuUsPerRequest };
+}
 
 /** `first` and `second` under the same single-row load, alternately, after a warm-up of each; ROUNDS rounds. */
-async function alternate(first: Server, second: Server, body: string): Promise<[Load[], Load[]]> {
+async function alternate(first: Server, second: Server, body: string): Promise<[Round[], Round[]]> {
   await load(first.url, body, CONNECTIONS, WARMUP_S);
   await load(second.url, body, CONNECTIONS, WARMUP_S);
-  const runs: [Load[], Load[]] = [[], []];
+  const runs: [Round[], Round[]] = [[], []];
   for (let round = 0; round < ROUNDS; round++) {
-    runs[0].push(await load(first.url, body, CONNECTIONS, DURATION_S));
-    runs[1].push(await load(second.url, body, CONNECTIONS, DURATION_S));
+    runs[0].push(await measuredRound(first, body));
+    runs[1].push(await measuredRound(second, body));
   }
   first.assertAlive();
   second.assertAlive();
@@ -234,11 +295,11 @@ async function main(): Promise<void> {
     process.env.BENCH_CPU_PROF === '1' ? (mkdirSync(profDir, { recursive: true }), ['--cpu-prof', `--cpu-prof-dir=${profDir}`]) : [];
   const logDir = mkdtempSync(path.join(os.tmpdir(), 'hd-bench-log-'));
   const apiEnv = { ...env, MODEL_DIR: dir, MAX_BATCH_SIZE: String(BATCH_SIZE), PREDICTION_LOG_PATH: path.join(logDir, 'log.sqlite') };
-  log(`baseline (empty Fastify route) and predict (real API, model ${dir}), ${ROUNDS} rounds each, ${CONNECTIONS} connections`);
+  log(`baseline (empty Fastify route) and predict (real API, model ${dir}), ${ROUNDS} rounds of ${ROUND_S} s each, alternately, ${CONNECTIONS} connections`);
   const empty = await startServer(['--import', 'tsx', fileURLToPath(import.meta.url), '--serve-empty'], env);
   const api = await startServer([...profArgs, API_ENTRY], apiEnv);
-  let baselineRounds: Load[];
-  let predictRounds: Load[];
+  let baselineRounds: Round[];
+  let predictRounds: Round[];
   let predictLow: Load;
   let batched: Load;
   try {
@@ -258,11 +319,11 @@ async function main(): Promise<void> {
   const predict = best(predictRounds);
 
   // The prediction log's cost: the same API with the log off and on, loaded alternately, on a fresh SQLite file.
-  log(`prediction log: /predict with PREDICTION_LOG=off and =on, ${ROUNDS} rounds each, ${CONNECTIONS} connections`);
+  log(`prediction log: /predict with PREDICTION_LOG=off and =on, ${ROUNDS} rounds of ${ROUND_S} s each, alternately, ${CONNECTIONS} connections`);
   const logOffApi = await startServer([API_ENTRY], { ...apiEnv, PREDICTION_LOG: 'off' });
   const logOnApi = await startServer([API_ENTRY], { ...apiEnv, PREDICTION_LOG_PATH: path.join(logDir, 'log-on.sqlite') });
-  let logOff: Load[];
-  let logOn: Load[];
+  let logOff: Round[];
+  let logOn: Round[];
   let feedback;
   let healthAtFeedbackRate: Load;
   try {
@@ -279,18 +340,21 @@ async function main(): Promise<void> {
     await Promise.all([logOffApi.stop(), logOnApi.stop()]);
     rmSync(logDir, { recursive: true, force: true });
   }
-  const logRatio = ratioOf(best(logOn), best(logOff));
-  const ratio = ratioOf(predict, baseline);
+  const predictVsEmpty = comparison(['baseline', baselineRounds], ['predict', predictRounds]);
+  const logOnVsOff = comparison(['off', logOff], ['on', logOn]);
+  const { ratio } = predictVsEmpty;
   const line = {
     bench: 'api',
     connections: CONNECTIONS,
     durationSeconds: DURATION_S,
     logLevel,
     rounds: ROUNDS,
+    roundSeconds: ROUND_S,
+    // Best round of each (its p50/p99 are the latency figures).
     baseline,
     predict,
     ratio,
-    ratioRounds: { baseline: baselineRounds.map((r) => r.rps), predict: predictRounds.map((r) => r.rps) },
+    predictVsEmpty,
     targets: { ratio: RATIO_TARGET, predictP99Ms: P99_TARGET_MS },
     meetsTargets: { ratio: ratio >= RATIO_TARGET, predictP99: predict.p99Ms < P99_TARGET_MS },
     predictAt4Connections: predictLow,
@@ -298,10 +362,9 @@ async function main(): Promise<void> {
     predictionLog: {
       off: best(logOff),
       on: best(logOn),
-      rounds: { off: logOff.map((r) => r.rps), on: logOn.map((r) => r.rps) },
-      ratio: logRatio,
+      ...logOnVsOff,
       target: LOG_RATIO_TARGET,
-      meetsTarget: logRatio >= LOG_RATIO_TARGET,
+      meetsTarget: logOnVsOff.ratio >= LOG_RATIO_TARGET,
     },
     // The target is the write's (server-side histogram, hd_feedback_write_duration_seconds); the client's p99 is shown
     // beside GET /health's under the same load, which is the floor of what the load tool can measure here.
