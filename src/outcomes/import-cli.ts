@@ -9,6 +9,7 @@
 import { readFileSync } from 'node:fs';
 import * as aq from 'arquero';
 import { optionsHelp, parseOptions } from '../config/cli-options.js';
+import { UsageError } from '../config/cli-run.js';
 import { InvalidInputError } from '../api/dataplane/refusals.js';
 import { readFeedbackBody } from './feedback-request.js';
 import { IMPORT_OPTIONS } from './import-options.js';
@@ -16,8 +17,6 @@ import { openPredictionStore } from './open-store.js';
 import type { FeedbackStatus, OutcomeFeedback } from './store.js';
 
 const USAGE = `Usage: npm run feedback:import -- --file <outcomes.csv|outcomes.json> [options]\n\n${optionsHelp(IMPORT_OPTIONS)}`;
-
-class UsageError extends Error {}
 
 /** CSV rows as feedback items: outcome '0'/'1' as numbers, empty cells as absent. */
 function itemsFromCsv(text: string): unknown[] {

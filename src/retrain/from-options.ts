@@ -4,6 +4,7 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { OptionValues } from '../config/cli-options.js';
+import { UsageError } from '../config/cli-run.js';
 import { FEATURE_SCHEMA } from '../features/feature-schema.js';
 import { mlflowConfigFromEnv } from '../mlflow/client.js';
 import { ensureDefaultDataset } from '../train/data/download.js';
@@ -14,8 +15,6 @@ import type { RETRAIN_OPTIONS } from './options.js';
 import { runRetrain, type RetrainResult } from './retrain.js';
 
 const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-
-export class UsageError extends Error {}
 
 /** The retraining the options describe; shared by this CLI and the trigger. `log` gets the progress lines. */
 export async function retrainWith(

@@ -3,10 +3,11 @@
  * on stderr. Exit 0 for no action, promoted and kept; 1 failed; 2 usage.
  */
 import { parseOptions } from '../config/cli-options.js';
+import { runCli, UsageError } from '../config/cli-run.js';
 import { FEATURE_SCHEMA } from '../features/feature-schema.js';
 import { MlflowClient, mlflowConfigFromEnv } from '../mlflow/client.js';
 import { DEFAULT_EXPERIMENT_NAME } from '../train/tracking/mlflow.js';
-import { retrainWith, UsageError } from './from-options.js';
+import { retrainWith } from './from-options.js';
 import { openLabelledSource } from './open-labelled-source.js';
 import { RETRAIN_EXIT, TRIGGER_HELP, TRIGGER_OPTIONS } from './options.js';
 import { lastRetrainTime, readDriftStatus, triggerDecision } from './trigger.js';
@@ -61,15 +62,5 @@ async function main(argv: string[]): Promise<number> {
   return 0;
 }
 
-main(process.argv.slice(2)).then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (error: unknown) => {
-    const message = error instanceof Error ? error.message : String(error);
-    console.log(JSON.stringify({ action: 'failed', error: message }));
-    console.error(`error: ${message}`);
-    if (error instanceof UsageError) console.error('Run with --help for the options.');
-    process.exitCode = error instanceof UsageError ? RETRAIN_EXIT.usage : RETRAIN_EXIT.failed;
-  },
-);
+// The CronJob's log is read by machines: a failure is a JSON line on stdout too.
+runCli(main, RETRAIN_EXIT, (message) => console.log(JSON.stringify({ action: 'failed', error: message })));

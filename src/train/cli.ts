@@ -2,6 +2,7 @@ import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseOptions } from '../config/cli-options.js';
+import { runCli, UsageError } from '../config/cli-run.js';
 import { FEATURE_SCHEMA } from '../features/feature-schema.js';
 import { ensureDefaultDataset } from './data/download.js';
 import { readPackageVersion, runTraining, type TrainResult } from './pipeline.js';
@@ -12,8 +13,6 @@ import { gitCommit } from './tracking/git-info.js';
 import { TRAIN_HELP, TRAIN_OPTIONS } from './options.js';
 
 const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-
-class UsageError extends Error {}
 
 async function main(argv: string[]): Promise<number> {
   const parsed = parseOptions(TRAIN_OPTIONS, argv, true);
@@ -69,15 +68,5 @@ async function main(argv: string[]): Promise<number> {
   return 0;
 }
 
-main(process.argv.slice(2)).then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (error: unknown) => {
-    // One line, no stack: a data or usage problem is the user's to fix, and the message says where.
-    const message = error instanceof Error ? error.message : String(error);
-    console.error(`error: ${message}`);
-    if (error instanceof UsageError) console.error('Run with --help for the options.');
-    process.exitCode = 1;
-  },
-);
+// A data or usage problem is the user's to fix: exit 1 for both (3 is the quality gate's).
+runCli(main, { failed: 1, usage: 1 });
