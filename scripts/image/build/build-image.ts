@@ -5,26 +5,26 @@ import { DEFAULT_IMAGE_SOURCE, IMAGE_NAME, MODEL_FILES, TRAINER_IMAGE_NAME } fro
 import { imageLabels, imageReference, imageTag, trainerImageLabels } from '../../../src/contract/image.js';
 import { readModelCard, repoRoot } from '../../lib/model-dir.js';
 
-export interface BuildOptions {
-  /** Build-context directory (relative to the repo root) holding model.onnx + model.json. */
-  modelDir: string;
+/** What every image build takes. */
+interface CommonBuildOptions {
   /** Requested base image; falls back to the locally built Debian + node base when it cannot be pulled. */
   baseImage?: string;
-  /** Image repository (default the contract's image name); tagged <repository>:<model tag> and :latest. */
-  repository?: string;
   /** PEM bundle npm must trust inside the build (TLS-intercepting proxy); null = none. */
   extraCaCert?: string | null;
   log?: (line: string) => void;
   echo?: (chunk: string) => void;
 }
 
-export interface TrainerBuildOptions {
-  baseImage?: string;
+export interface BuildOptions extends CommonBuildOptions {
+  /** Build-context directory (relative to the repo root) holding model.onnx + model.json. */
+  modelDir: string;
+  /** Image repository (default the contract's image name); tagged <repository>:<model tag> and :latest. */
+  repository?: string;
+}
+
+export interface TrainerBuildOptions extends CommonBuildOptions {
   /** Image repository (default the contract's trainer image name); tagged <repository>:<package version> and :latest. */
   repository?: string;
-  extraCaCert?: string | null;
-  log?: (line: string) => void;
-  echo?: (chunk: string) => void;
 }
 
 export interface TrainerBuildResult {
@@ -34,12 +34,8 @@ export interface TrainerBuildResult {
   sizeBytes: number;
 }
 
-export interface BuildResult {
-  tags: string[];
-  baseImage: string;
+export interface BuildResult extends TrainerBuildResult {
   baseImageSeconds: number;
-  buildSeconds: number;
-  sizeBytes: number;
   modelVersion: string;
 }
 
@@ -133,13 +129,7 @@ export async function buildImage(options: BuildOptions): Promise<BuildResult> {
     throw new Error(`modelDir must be a directory inside the repository (build context), got ${options.modelDir}`);
   }
 
-  const base = await ensureBaseImage(options.baseImage, options.echo);
-  log(`base image ${base.image} ready in ${base.seconds.toFixed(1)} s`);
-  stageExtraCa(options.extraCaCert);
-
-  const pkg = JSON.parse(readFileSync(path.join(repoRoot, 'package.json'), 'utf8')) as { version: string };
-  const revision = await gitValue(['rev-parse', 'HEAD'], 'unknown');
-  const source = await gitValue(['remote', 'get-url', 'origin'], DEFAULT_IMAGE_SOURCE);
+  const { base, version, revision, source } = await prepareBuild(options, log);
   const repository = options.repository ?? IMAGE_NAME;
   const tags = [imageReference(card.modelVersion, repository), `${repository}:latest`];
   const buildArgs: Record<string, string> = {
@@ -147,9 +137,20 @@ export async function buildImage(options: BuildOptions): Promise<BuildResult> {
     MODEL_DIR_CONTEXT: options.modelDir.replace(/\/+$/, ''),
   };
   // The model's creation time, not the wall clock: rebuilding one model gives the same labels.
-  const labels = imageLabels({ modelVersion: card.modelVersion, revision, version: pkg.version, created: card.createdAt, source });
+  const labels = imageLabels({ modelVersion: card.modelVersion, revision, version, created: card.createdAt, source });
   const built = await dockerBuild({ target: 'runtime', tags, buildArgs, labels, log, echo: options.echo });
   return { tags, baseImage: base.image, baseImageSeconds: base.seconds, ...built, modelVersion: card.modelVersion };
+}
+
+/** What both builds do first: a base image, the CA staged, and what the labels say (package version, git). */
+async function prepareBuild(options: CommonBuildOptions, log: (line: string) => void) {
+  const base = await ensureBaseImage(options.baseImage, options.echo);
+  log(`base image ${base.image} ready in ${base.seconds.toFixed(1)} s`);
+  stageExtraCa(options.extraCaCert);
+  const { version } = JSON.parse(readFileSync(path.join(repoRoot, 'package.json'), 'utf8')) as { version: string };
+  const revision = await gitValue(['rev-parse', 'HEAD'], 'unknown');
+  const source = await gitValue(['remote', 'get-url', 'origin'], DEFAULT_IMAGE_SOURCE);
+  return { base, version, revision, source };
 }
 
 /** `docker build --target <stage>` of the Dockerfile in the repository root; seconds taken and the image's size. */
@@ -185,16 +186,11 @@ async function dockerBuild(request: {
  */
 export async function buildTrainerImage(options: TrainerBuildOptions): Promise<TrainerBuildResult> {
   const log = options.log ?? (() => undefined);
-  const base = await ensureBaseImage(options.baseImage, options.echo);
-  log(`base image ${base.image} ready in ${base.seconds.toFixed(1)} s`);
-  stageExtraCa(options.extraCaCert);
-  const pkg = JSON.parse(readFileSync(path.join(repoRoot, 'package.json'), 'utf8')) as { version: string };
-  const revision = await gitValue(['rev-parse', 'HEAD'], 'unknown');
-  const source = await gitValue(['remote', 'get-url', 'origin'], DEFAULT_IMAGE_SOURCE);
+  const { base, version, revision, source } = await prepareBuild(options, log);
   const created = await gitValue(['show', '-s', '--format=%cI', 'HEAD'], new Date(0).toISOString());
   const repository = options.repository ?? TRAINER_IMAGE_NAME;
-  const tags = [`${repository}:${imageTag(pkg.version)}`, `${repository}:latest`];
-  const labels = trainerImageLabels({ revision, version: pkg.version, created, source });
+  const tags = [`${repository}:${imageTag(version)}`, `${repository}:latest`];
+  const labels = trainerImageLabels({ revision, version, created, source });
   const built = await dockerBuild({ target: 'trainer', tags, buildArgs: { BASE_IMAGE: base.image }, labels, log, echo: options.echo });
   return { tags, baseImage: base.image, ...built };
 }
