@@ -35,7 +35,7 @@ import { MODEL_FILES } from '../src/contract/artifact-contract.js';
 import { FEATURES } from '../src/features/feature-schema.js';
 import { parseUciText } from '../src/train/data/uci-file.js';
 import { startApiProcess } from '../scripts/lib/api-process.js';
-import { runChecked } from '../scripts/lib/process.js';
+import { median, runChecked } from '../scripts/lib/process.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const repoRoot = path.resolve(here, '..');
@@ -225,11 +225,6 @@ interface Round extends Load {
 
 const best = (runs: readonly Load[]): Load => runs.reduce((a, b) => (b.rps > a.rps ? b : a));
 const round3 = (x: number) => Math.round(x * 1000) / 1000;
-const median = (values: readonly number[]): number => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-};
 
 /**
  * `second` against `first` (named for the output): the median of the rounds' paired ratios (round i of second / round

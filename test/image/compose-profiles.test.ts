@@ -9,7 +9,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { defaultExtraCaCert, stageExtraCa } from '../../scripts/image/build/build-image.js';
 import { repoRoot } from '../../scripts/lib/model-dir.js';
-import { runChecked, runProcess } from '../../scripts/lib/process.js';
+import { dockerEngineStatus, runChecked, runProcess } from '../../scripts/lib/process.js';
 import { realComponent } from '../support/real-component.js';
 import { TRAINER_SCRIPTS } from '../support/trainer-scripts.js';
 
@@ -21,6 +21,9 @@ const available = realComponent(
   version?.code === 0 && /^2\./.test(version.stdout.trim()),
   `\`docker compose version\` gave ${version?.stdout.trim() || version?.stderr.trim() || 'nothing'} (run scripts/ci/install-compose.sh)`,
 );
+// The builds need the engine too (`docker compose version` answers without one); the file checks do not.
+const engine = available ? await dockerEngineStatus() : null;
+const engineUp = engine !== null && realComponent('Docker engine', engine.available, engine.reason);
 
 interface Service {
   profiles?: string[];
@@ -89,7 +92,7 @@ describe.runIf(available)('deploy/docker-compose.yml profiles postgres and train
     expect(external.environment!.DATABASE_URL).toBe('postgres://u:p@db.example:5432/x');
   });
 
-  it('`docker compose build trainer` builds the trainer stage, and the service runs a script on its read-only root', async () => {
+  it.runIf(engineUp)('`docker compose build trainer` builds the trainer stage, and the service runs a script on its read-only root', async () => {
     const base = (await runChecked('bash', [path.join(repoRoot, 'scripts/image/build/ensure-base-image.sh')])).trim().split('\n').pop()!;
     const env = { BASE_IMAGE: base, TRAINER_IMAGE: trainerImage };
     stageExtraCa(defaultExtraCaCert());

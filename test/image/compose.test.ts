@@ -12,7 +12,7 @@ import { MODEL_FILES } from '../../src/contract/artifact-contract.js';
 import { freePort } from '../../scripts/lib/free-port.js';
 import { defaultExtraCaCert, stageExtraCa } from '../../scripts/image/build/build-image.js';
 import { repoRoot } from '../../scripts/lib/model-dir.js';
-import { runChecked, runProcess } from '../../scripts/lib/process.js';
+import { dockerEngineStatus, runChecked, runProcess } from '../../scripts/lib/process.js';
 import { waitUntilReady } from '../../scripts/lib/api-process.js';
 import { testModelDir } from '../api/support/model.js';
 import { realComponent } from '../support/real-component.js';
@@ -24,6 +24,9 @@ const available = realComponent(
   version?.code === 0 && /^2\./.test(version.stdout.trim()),
   `\`docker compose version\` gave ${version?.stdout.trim() || version?.stderr.trim() || 'nothing'} (run scripts/ci/install-compose.sh)`,
 );
+// The builds need the engine too (`docker compose version` answers without one); the file checks do not.
+const engine = available ? await dockerEngineStatus() : null;
+const engineUp = engine !== null && realComponent('Docker engine', engine.available, engine.reason);
 
 interface ComposeService {
   image?: string;
@@ -68,7 +71,7 @@ describe.runIf(available)('deploy/docker-compose.yml with Docker Compose v2', ()
     for (const source of mounts) expect(existsSync(path.resolve(path.dirname(composeFile), source)), source).toBe(true);
   });
 
-  it('`docker compose up --build api` builds the image and serves the model on the published port', async () => {
+  it.runIf(engineUp)('`docker compose up --build api` builds the image and serves the model on the published port', async () => {
     // The build context needs a model inside the repository; the image build reads artifacts/**/model.*.
     mkdirSync(modelContext, { recursive: true });
     for (const file of [MODEL_FILES.onnx, MODEL_FILES.card]) cpSync(path.join(testModelDir(), file), path.join(modelContext, file));
