@@ -290,7 +290,9 @@ async function main(): Promise<void> {
     process.env.BENCH_CPU_PROF === '1' ? (mkdirSync(profDir, { recursive: true }), ['--cpu-prof', `--cpu-prof-dir=${profDir}`]) : [];
   const logDir = mkdtempSync(path.join(os.tmpdir(), 'hd-bench-log-'));
   const apiEnv = { ...env, MODEL_DIR: dir, MAX_BATCH_SIZE: String(BATCH_SIZE), PREDICTION_LOG_PATH: path.join(logDir, 'log.sqlite') };
-  log(`baseline (empty Fastify route) and predict (real API, model ${dir}), ${ROUNDS} rounds of ${ROUND_S} s each, alternately, ${CONNECTIONS} connections`);
+  log(
+    `baseline (empty Fastify route) and predict (real API, model ${dir}), ${ROUNDS} rounds of ${ROUND_S} s each, alternately, ${CONNECTIONS} connections`,
+  );
   const empty = await startServer(['--import', 'tsx', fileURLToPath(import.meta.url), '--serve-empty'], env);
   const api = await startServer([...profArgs, API_ENTRY], apiEnv);
   let baselineRounds: Round[];
@@ -314,7 +316,9 @@ async function main(): Promise<void> {
   const predict = best(predictRounds);
 
   // The prediction log's cost: the same API with the log off and on, loaded alternately, on a fresh SQLite file.
-  log(`prediction log: /predict with PREDICTION_LOG=off and =on, ${ROUNDS} rounds of ${ROUND_S} s each, alternately, ${CONNECTIONS} connections`);
+  log(
+    `prediction log: /predict with PREDICTION_LOG=off and =on, ${ROUNDS} rounds of ${ROUND_S} s each, alternately, ${CONNECTIONS} connections`,
+  );
   const logOffApi = await startServer([API_ENTRY], { ...apiEnv, PREDICTION_LOG: 'off' });
   const logOnApi = await startServer([API_ENTRY], { ...apiEnv, PREDICTION_LOG_PATH: path.join(logDir, 'log-on.sqlite') });
   let logOff: Round[];

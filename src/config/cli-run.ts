@@ -19,11 +19,7 @@ export interface CliExitCodes {
  * Run `main` on this process's arguments. `beforeReport` sees a failure's message first (a command whose stdout is
  * read by machines also says it failed there).
  */
-export function runCli(
-  main: (argv: string[]) => Promise<number>,
-  codes: CliExitCodes,
-  beforeReport?: (message: string) => void,
-): void {
+export function runCli(main: (argv: string[]) => Promise<number>, codes: CliExitCodes, beforeReport?: (message: string) => void): void {
   main(process.argv.slice(2)).then(
     (code) => {
       process.exitCode = code;

@@ -92,24 +92,43 @@ describe.runIf(available)('deploy/docker-compose.yml profiles postgres and train
     expect(external.environment!.DATABASE_URL).toBe('postgres://u:p@db.example:5432/x');
   });
 
-  it.runIf(engineUp)('`docker compose build trainer` builds the trainer stage, and the service runs a script on its read-only root', async () => {
-    const base = (await runChecked('bash', [path.join(repoRoot, 'scripts/image/build/ensure-base-image.sh')])).trim().split('\n').pop()!;
-    const env = { BASE_IMAGE: base, TRAINER_IMAGE: trainerImage };
-    stageExtraCa(defaultExtraCaCert());
-    const build = await runProcess('docker', ['compose', '-p', project, '-f', composeFile, '--profile', 'trainer', 'build', 'trainer'], {
-      env,
-      timeoutMs: 900_000,
-    });
-    // The classic builder writes the steps' output (npm's errors among it) to stdout.
-    expect(build.code, `${build.stdout.slice(-3000)}\n${build.stderr.slice(-1500)}`).toBe(0);
-    // --no-deps: the api and mlflow services are not needed for --help (and mlflow's image cannot be pulled here).
-    const run = await runProcess(
-      'docker',
-      ['compose', '-p', project, '-f', composeFile, '--profile', 'trainer', 'run', '--rm', '--no-deps', 'trainer', 'train', '--', '--help'],
-      { env, timeoutMs: 120_000 },
-    );
-    expect(run.code, run.stderr.slice(-3000)).toBe(0);
-    expect(run.stdout).toContain('Usage: npm run train');
-    // The build alone may take its 900 s on a cold cache (npm ci and tsc inside the builder), beside other tests.
-  }, 1_200_000);
+  it.runIf(engineUp)(
+    '`docker compose build trainer` builds the trainer stage, and the service runs a script on its read-only root',
+    async () => {
+      const base = (await runChecked('bash', [path.join(repoRoot, 'scripts/image/build/ensure-base-image.sh')])).trim().split('\n').pop()!;
+      const env = { BASE_IMAGE: base, TRAINER_IMAGE: trainerImage };
+      stageExtraCa(defaultExtraCaCert());
+      const build = await runProcess('docker', ['compose', '-p', project, '-f', composeFile, '--profile', 'trainer', 'build', 'trainer'], {
+        env,
+        timeoutMs: 900_000,
+      });
+      // The classic builder writes the steps' output (npm's errors among it) to stdout.
+      expect(build.code, `${build.stdout.slice(-3000)}\n${build.stderr.slice(-1500)}`).toBe(0);
+      // --no-deps: the api and mlflow services are not needed for --help (and mlflow's image cannot be pulled here).
+      const run = await runProcess(
+        'docker',
+        [
+          'compose',
+          '-p',
+          project,
+          '-f',
+          composeFile,
+          '--profile',
+          'trainer',
+          'run',
+          '--rm',
+          '--no-deps',
+          'trainer',
+          'train',
+          '--',
+          '--help',
+        ],
+        { env, timeoutMs: 120_000 },
+      );
+      expect(run.code, run.stderr.slice(-3000)).toBe(0);
+      expect(run.stdout).toContain('Usage: npm run train');
+      // The build alone may take its 900 s on a cold cache (npm ci and tsc inside the builder), beside other tests.
+    },
+    1_200_000,
+  );
 });

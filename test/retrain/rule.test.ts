@@ -160,7 +160,8 @@ describe('CLIs: usage errors exit 2 with the reason, --help lists every option',
     expect(bad.stderr).not.toMatch(/\n\s+at /);
     expect(bad.stderr).toContain('Run with --help for the options.');
     // The trigger's stdout is read by machines (the CronJob's log): its failures are a JSON line there too.
-    if (entry === 'src/retrain/trigger-cli.ts') expect(JSON.parse(bad.stdout.trim().split('\n').at(-1)!)).toMatchObject({ action: 'failed' });
+    if (entry === 'src/retrain/trigger-cli.ts')
+      expect(JSON.parse(bad.stdout.trim().split('\n').at(-1)!)).toMatchObject({ action: 'failed' });
     const noMlflow = await runTs(entry, [...required], { MLFLOW_TRACKING_URI: '' });
     expect(noMlflow.code).toBe(2);
     expect(noMlflow.stderr).toContain('MLFLOW_TRACKING_URI is not set');
