@@ -3,25 +3,27 @@
  * Not a test: nothing here asserts a time; the targets are printed beside the numbers.
  *
  * Same run, same setup for every server: each is a child process started the same way (node + tsx loader, stdout to
- * /dev/null, the same LOG_LEVEL), on 127.0.0.1, warmed up, then loaded by autocannon from this process. A ratio
- * compares two servers loaded alternately in short rounds (a, b, a, b, …: BENCH_ROUNDS rounds of BENCH_ROUND_S): each
- * round of b is divided by the round of a just before it, and the ratio is the median of those paired ratios. The
- * host's speed drifts (the same server's rounds differ by up to 2× here), slowly against a round: a pair shares the
- * drift, and the median ignores a pair that straddles a jump. (The best round of each side, the earlier method, is
- * printed too: it pairs the luckiest seconds of each, and moved by ±0.15 between runs of unchanged code.) Each round
- * also reads the server's main-thread CPU time from /proc (Linux): µs of event loop per request, the cost itself.
+ * /dev/null, the same LOG_LEVEL), on 127.0.0.1, warmed up, then loaded by autocannon from this process. The three
+ * servers below are loaded in turn in short rounds (empty, predict, predict with the log off, empty, …: BENCH_ROUNDS
+ * rounds of BENCH_ROUND_S); a ratio divides each round of one server by the same round of the other, and is the median
+ * of those paired ratios. The host's speed drifts (the same server's rounds differ by up to 2× here), slowly against a
+ * round: a pair shares the drift, and the median ignores a pair that straddles a jump. (The best round of each side,
+ * an earlier method, is printed too: it pairs the luckiest seconds of each, and moved by ±0.15 between runs of
+ * unchanged code.) Each round also reads the server's main-thread CPU time from /proc (Linux): µs of event loop per
+ * request, the cost itself.
  * - baseline: an empty Fastify POST route that parses the same JSON body and answers {};
  * - predict:  the real API as `npm start` runs it (dist/, built first; model from MODEL_DIR or artifacts/, else trained
- *   into a temp dir), single row;
+ *   into a temp dir; the prediction log on, SQLite in a temp dir), single row;
+ * - predict with PREDICTION_LOG=off: the serving path alone (`servingPathVsEmpty`), and the log's cost (`predictionLog`:
+ *   on against off);
  * - batch:    the real API with { instances: [1,000 rows] } → rows/s;
  * - also /predict at 4 connections: latency without the queueing that 50 closed-loop connections imply;
- * - the prediction log: /predict with PREDICTION_LOG=off and =on (SQLite in a temp dir), alternately, and their ratio;
  * - feedback: POST /feedback of distinct predictions at a fixed 200 req/s (autocannon's overallRate): the write's p99
  *   from the server's histogram (the target), the client's p99, and GET /health's p99 under the same load for scale.
  * Targets: predict req/s >= 0.9 × baseline req/s (issue 10), predict p99 < 10 ms, at 50 connections; log on
  * >= 0.9 × log off, feedback write p99 < 5 ms at 200 req/s (issue 13).
  *
- * Env: BENCH_DURATION_S (10: single loads), BENCH_ROUND_S (5), BENCH_ROUNDS (6), BENCH_CONNECTIONS (50), BENCH_BATCH_CONNECTIONS (4), BENCH_LOG_LEVEL (warn), MODEL_DIR,
+ * Env: BENCH_DURATION_S (10: single loads), BENCH_ROUND_S (5), BENCH_ROUNDS (8), BENCH_CONNECTIONS (50), BENCH_BATCH_CONNECTIONS (4), BENCH_LOG_LEVEL (warn), MODEL_DIR,
  * BENCH_CPU_PROF=1 (write a V8 CPU profile of the API process to bench-results/ for profiling).
  */
 import { spawn } from 'node:child_process';
@@ -51,7 +53,7 @@ const WARMUP_S = 3;
 const RATIO_TARGET = 0.9;
 const P99_TARGET_MS = 10;
 const LOG_RATIO_TARGET = 0.9;
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 6);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 8);
 const ROUND_S = Number(process.env.BENCH_ROUND_S ?? 5);
 /** The real API's entry point, built by `npm run build` (what `npm start` runs). */
 const API_ENTRY = 'dist/api/server.js';
@@ -228,7 +230,7 @@ const round3 = (x: number) => Math.round(x * 1000) / 1000;
 
 /**
  * `second` against `first` (named for the output): the median of the rounds' paired ratios (round i of second / round
- * i of first, loaded one after the other).
+ * i of first, loaded next to each other, or one server apart).
  */
 function comparison([firstName, first]: [string, readonly Round[]], [secondName, second]: [string, readonly Round[]]) {
   const pairs = second.map((b, i) => round3(b.rps / first[i]!.rps));
@@ -257,17 +259,14 @@ async function measuredRound(server: Server, body: string): Promise<Round> {
   return { ...result, cpuUsPerRequest };
 }
 
-/** `first` and `second` under the same single-row load, alternately, after a warm-up of each; ROUNDS rounds. */
-async function alternate(first: Server, second: Server, body: string): Promise<[Round[], Round[]]> {
-  await load(first.url, body, CONNECTIONS, WARMUP_S);
-  await load(second.url, body, CONNECTIONS, WARMUP_S);
-  const runs: [Round[], Round[]] = [[], []];
+/** Servers under the same single-row load in turn (a, b, c, a, b, c, …), after a warm-up of each; ROUNDS rounds. */
+async function alternate(servers: readonly Server[], body: string): Promise<Round[][]> {
+  for (const server of servers) await load(server.url, body, CONNECTIONS, WARMUP_S);
+  const runs: Round[][] = servers.map(() => []);
   for (let round = 0; round < ROUNDS; round++) {
-    runs[0].push(await measuredRound(first, body));
-    runs[1].push(await measuredRound(second, body));
+    for (const [k, server] of servers.entries()) runs[k]!.push(await measuredRound(server, body));
   }
-  first.assertAlive();
-  second.assertAlive();
+  for (const server of servers) server.assertAlive();
   return runs;
 }
 
@@ -291,16 +290,24 @@ async function main(): Promise<void> {
   const logDir = mkdtempSync(path.join(os.tmpdir(), 'hd-bench-log-'));
   const apiEnv = { ...env, MODEL_DIR: dir, MAX_BATCH_SIZE: String(BATCH_SIZE), PREDICTION_LOG_PATH: path.join(logDir, 'log.sqlite') };
   log(
-    `baseline (empty Fastify route) and predict (real API, model ${dir}), ${ROUNDS} rounds of ${ROUND_S} s each, alternately, ${CONNECTIONS} connections`,
+    `baseline (empty Fastify route), predict (real API as npm start runs it, prediction log on, model ${dir}) and the same API with ` +
+      `PREDICTION_LOG=off: ${ROUNDS} rounds of ${ROUND_S} s each, in turn, ${CONNECTIONS} connections`,
   );
   const empty = await startServer(['--import', 'tsx', fileURLToPath(import.meta.url), '--serve-empty'], env);
   const api = await startServer([...profArgs, API_ENTRY], apiEnv);
+  const logOffApi = await startServer([API_ENTRY], { ...apiEnv, PREDICTION_LOG: 'off' });
   let baselineRounds: Round[];
   let predictRounds: Round[];
+  let logOffRounds: Round[];
   let predictLow: Load;
   let batched: Load;
+  let feedback;
+  let healthAtFeedbackRate: Load;
   try {
-    [baselineRounds, predictRounds] = await alternate(empty, api, single);
+    // In this order, each of the two targets' pairs is loaded back to back: predict after the empty route, log off
+    // after log on.
+    [baselineRounds, predictRounds, logOffRounds] = (await alternate([empty, api, logOffApi], single)) as [Round[], Round[], Round[]];
+    await Promise.all([empty.stop(), logOffApi.stop()]);
     // Latency without queueing: with 50 closed-loop connections mean latency = 50 / throughput (Little's law).
     log(`predict at ${LOW_CONNECTIONS} connections, ${DURATION_S} s (latency without queueing)`);
     predictLow = await load(api.url, single, LOW_CONNECTIONS, DURATION_S);
@@ -309,38 +316,24 @@ async function main(): Promise<void> {
     await load(api.url, batch, BATCH_CONNECTIONS, WARMUP_S);
     batched = await load(api.url, batch, BATCH_CONNECTIONS, DURATION_S);
     api.assertAlive();
+    log(`feedback: distinct predictions at ${FEEDBACK_RATE} req/s, ${DURATION_S} s`);
+    const ids = await predictionIds(api.url, batch, FEEDBACK_RATE * (DURATION_S + WARMUP_S + 2));
+    await feedbackLoad(api.url, ids.slice(0, FEEDBACK_RATE * (WARMUP_S + 1)), WARMUP_S);
+    feedback = await feedbackLoad(api.url, ids.slice(FEEDBACK_RATE * (WARMUP_S + 1)), DURATION_S);
+    healthAtFeedbackRate = await referenceLoad(api.url, DURATION_S);
+    api.assertAlive();
+    // Since start (the warm-up's writes included): the store's own time, without HTTP and the client's scheduling.
+    feedback = { ...feedback, serverWriteTimes: await feedbackWriteTimes(api.url) };
   } finally {
-    await Promise.all([empty.stop(), api.stop()]);
+    await Promise.all([empty.stop(), api.stop(), logOffApi.stop()]);
+    rmSync(logDir, { recursive: true, force: true });
   }
   const baseline = best(baselineRounds);
   const predict = best(predictRounds);
-
-  // The prediction log's cost: the same API with the log off and on, loaded alternately, on a fresh SQLite file.
-  log(
-    `prediction log: /predict with PREDICTION_LOG=off and =on, ${ROUNDS} rounds of ${ROUND_S} s each, alternately, ${CONNECTIONS} connections`,
-  );
-  const logOffApi = await startServer([API_ENTRY], { ...apiEnv, PREDICTION_LOG: 'off' });
-  const logOnApi = await startServer([API_ENTRY], { ...apiEnv, PREDICTION_LOG_PATH: path.join(logDir, 'log-on.sqlite') });
-  let logOff: Round[];
-  let logOn: Round[];
-  let feedback;
-  let healthAtFeedbackRate: Load;
-  try {
-    [logOff, logOn] = await alternate(logOffApi, logOnApi, single);
-    log(`feedback: distinct predictions at ${FEEDBACK_RATE} req/s, ${DURATION_S} s`);
-    const ids = await predictionIds(logOnApi.url, batch, FEEDBACK_RATE * (DURATION_S + WARMUP_S + 2));
-    await feedbackLoad(logOnApi.url, ids.slice(0, FEEDBACK_RATE * (WARMUP_S + 1)), WARMUP_S);
-    feedback = await feedbackLoad(logOnApi.url, ids.slice(FEEDBACK_RATE * (WARMUP_S + 1)), DURATION_S);
-    healthAtFeedbackRate = await referenceLoad(logOnApi.url, DURATION_S);
-    logOnApi.assertAlive();
-    // Since start (the warm-up's writes included): the store's own time, without HTTP and the client's scheduling.
-    feedback = { ...feedback, serverWriteTimes: await feedbackWriteTimes(logOnApi.url) };
-  } finally {
-    await Promise.all([logOffApi.stop(), logOnApi.stop()]);
-    rmSync(logDir, { recursive: true, force: true });
-  }
   const predictVsEmpty = comparison(['baseline', baselineRounds], ['predict', predictRounds]);
-  const logOnVsOff = comparison(['off', logOff], ['on', logOn]);
+  // The serving path without the prediction log (what issue 10 measured before the log existed), from the same rounds.
+  const servingPathVsEmpty = comparison(['baseline', baselineRounds], ['predictLogOff', logOffRounds]);
+  const logOnVsOff = comparison(['off', logOffRounds], ['on', predictRounds]);
   const { ratio } = predictVsEmpty;
   const line = {
     bench: 'api',
@@ -354,13 +347,14 @@ async function main(): Promise<void> {
     predict,
     ratio,
     predictVsEmpty,
+    servingPathVsEmpty,
     targets: { ratio: RATIO_TARGET, predictP99Ms: P99_TARGET_MS },
     meetsTargets: { ratio: ratio >= RATIO_TARGET, predictP99: predict.p99Ms < P99_TARGET_MS },
     predictAt4Connections: predictLow,
     batch: { batchSize: BATCH_SIZE, connections: BATCH_CONNECTIONS, rowsPerSecond: batched.rps * BATCH_SIZE, ...batched },
     predictionLog: {
-      off: best(logOff),
-      on: best(logOn),
+      off: best(logOffRounds),
+      on: predict,
       ...logOnVsOff,
       target: LOG_RATIO_TARGET,
       meetsTarget: logOnVsOff.ratio >= LOG_RATIO_TARGET,
