@@ -9,6 +9,10 @@ source "$(dirname "$0")/config.sh"
 
 [ "$#" -ge 1 ] || { echo "usage: load-image.sh <image reference>..." >&2; exit 2; }
 [ -S "$CONTAINERD_SOCKET" ] || { echo "load-image: the cluster is not running (no $CONTAINERD_SOCKET): run scripts/cluster/up.sh" >&2; exit 1; }
+# One import at a time on this machine: two imports of images sharing layers at the same moment (two e2e test files
+# loading theirs) have left a name missing although ctr reported success, twice in a row.
+exec 9>"$CLUSTER_DIR/load-image.lock"
+flock 9
 # The reference as containerd stores it (Docker's short names expanded), e.g. app:1 -> docker.io/library/app:1.
 normalized() {
   local ref=$1 first=${1%%/*}
