@@ -15,20 +15,24 @@ export interface CliExitCodes {
   usage: number;
 }
 
-/**
- * Run `main` on this process's arguments. `beforeReport` sees a failure's message first (a command whose stdout is
- * read by machines also says it failed there).
- */
-export function runCli(main: (argv: string[]) => Promise<number>, codes: CliExitCodes, beforeReport?: (message: string) => void): void {
+export interface CliReporting {
+  /** Sees a failure's message first (a command whose stdout is read by machines also says it failed there). */
+  beforeReport?: (message: string) => void;
+  /** Printed after a usage error; default: where the help is. */
+  usage?: string;
+}
+
+/** Run `main` on this process's arguments. */
+export function runCli(main: (argv: string[]) => Promise<number>, codes: CliExitCodes, reporting: CliReporting = {}): void {
   main(process.argv.slice(2)).then(
     (code) => {
       process.exitCode = code;
     },
     (error: unknown) => {
       const message = error instanceof Error ? error.message : String(error);
-      beforeReport?.(message);
+      reporting.beforeReport?.(message);
       console.error(`error: ${message}`);
-      if (error instanceof UsageError) console.error('Run with --help for the options.');
+      if (error instanceof UsageError) console.error(reporting.usage ? `\n${reporting.usage}` : 'Run with --help for the options.');
       process.exitCode = error instanceof UsageError ? codes.usage : codes.failed;
     },
   );

@@ -9,7 +9,7 @@
 import { readFileSync } from 'node:fs';
 import * as aq from 'arquero';
 import { optionsHelp, parseOptions } from '../config/cli-options.js';
-import { UsageError } from '../config/cli-run.js';
+import { runCli, UsageError } from '../config/cli-run.js';
 import { InvalidInputError } from '../api/dataplane/refusals.js';
 import { readFeedbackBody } from './feedback-request.js';
 import { IMPORT_OPTIONS } from './import-options.js';
@@ -98,16 +98,5 @@ async function main(argv: string[]): Promise<number> {
   return problems.length > 0 ? 1 : 0;
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
-  try {
-    process.exitCode = await main(process.argv.slice(2));
-  } catch (error) {
-    if (error instanceof UsageError) {
-      console.error(`${error.message}\n\n${USAGE}`);
-      process.exitCode = 2;
-    } else {
-      console.error(`feedback:import failed: ${(error as Error).message}`);
-      process.exitCode = 2;
-    }
-  }
-}
+// Run as a command (the module also exports the file reader, for its tests). Bad input and usage both exit 2.
+if (import.meta.url === `file://${process.argv[1]}`) runCli(main, { failed: 2, usage: 2 }, { usage: USAGE });

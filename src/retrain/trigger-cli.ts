@@ -63,4 +63,4 @@ async function main(argv: string[]): Promise<number> {
 }
 
 // The CronJob's log is read by machines: a failure is a JSON line on stdout too.
-runCli(main, RETRAIN_EXIT, (message) => console.log(JSON.stringify({ action: 'failed', error: message })));
+runCli(main, RETRAIN_EXIT, { beforeReport: (message) => console.log(JSON.stringify({ action: 'failed', error: message })) });
