@@ -33,6 +33,11 @@ export class PredictionLog {
     private readonly events: PredictionLogEvents = {},
   ) {}
 
+  /** The longest a prediction waits in the queue before its batch is written (PREDICTION_LOG_FLUSH_MS). */
+  get flushMs(): number {
+    return this.options.flushMs;
+  }
+
   /** Predictions not yet written: queued, or in the write under way. */
   get queued(): number {
     return this.queue.length + this.writingRows;

@@ -24,6 +24,12 @@ function sixteenRandomBytes(): Uint8Array {
  */
 export const newPredictionId = (): string => uuidv7({ random: sixteenRandomBytes() });
 
+/** The millisecond a prediction id was made (a UUIDv7's first 48 bits), or null for an id that is not a UUIDv7. */
+export function predictionIdTime(id: string): number | null {
+  if (!/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/i.test(id)) return null;
+  return Number.parseInt(id.slice(0, 8) + id.slice(9, 13), 16);
+}
+
 let isoMs = Number.NaN;
 let isoText = '';
 

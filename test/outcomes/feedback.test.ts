@@ -3,12 +3,17 @@
  * unknown ids, bad input named by field and rule, API keys, per-item batch results, the minimum count, the opt-out,
  * and a store that fails without failing predictions.
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { v7 as uuidv7 } from 'uuid';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PATIENT, postJson, startApp, type RunningApp } from '../api/support/app.js';
 import { parseSamples, sampleValue } from '../api/support/prometheus-text.js';
 import { freePort } from '../../scripts/lib/free-port.js';
 import { havePostgres, startPostgres } from '../support/postgres.js';
+import { OTHER_REPLICA_WRITE_GRACE_MS } from '../../src/api/routes/outcomes.js';
+import { newPredictionId, predictionIdTime } from '../../src/outcomes/prediction-records.js';
 
 const KEY = 'feedback-test-key-0123456789';
 const auth = { 'x-api-key': KEY };
@@ -156,6 +161,51 @@ describe('POST /feedback', () => {
     const samples = await metrics(server);
     expect(samples.some((s) => s.name === 'hd_live_roc_auc')).toBe(false);
     expect(sampleValue(samples, 'hd_live_labelled_predictions', { window: 'count' })).toBe(4);
+  });
+});
+
+describe('two replicas sharing one store', () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'hd-replicas-'));
+  // Each replica writes its queue at most every 400 ms; the other one's feedback comes at once.
+  const env = { API_KEYS: KEY, PREDICTION_LOG_PATH: path.join(dir, 'shared.sqlite'), PREDICTION_LOG_FLUSH_MS: '400' };
+  let a: RunningApp;
+  let b: RunningApp;
+  beforeAll(async () => {
+    a = await startApp(env);
+    b = await startApp(env);
+  });
+  afterAll(async () => {
+    await Promise.all([a?.close(), b?.close()]);
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("feedback to one replica for a prediction still queued in the other's log is recorded, not 404", async () => {
+    const ids = [await predict(a), await predict(a, { ...PATIENT, chol: null })];
+    expect(await b.app.predictionLog!.store.find(ids)).toHaveLength(0);
+    const res = await postJson(`${b.url}/feedback`, { outcomes: ids.map((predictionId) => ({ predictionId, outcome: 1 })) }, auth);
+    expect(res.status).toBe(200);
+    expect((res.body.results as { status: string }[]).map((r) => r.status)).toEqual(['recorded', 'recorded']);
+  });
+
+  it('an unknown id made long ago is answered 404 at once: only recent ids wait for the other replicas', async () => {
+    const old = uuidv7({ msecs: Date.now() - 60_000 });
+    const started = performance.now();
+    const res = await postJson(`${b.url}/feedback`, { predictionId: old, outcome: 0 }, auth);
+    expect(res.status).toBe(404);
+    expect(performance.now() - started).toBeLessThan(OTHER_REPLICA_WRITE_GRACE_MS);
+  });
+});
+
+describe('prediction ids carry their time', () => {
+  it('predictionIdTime reads the millisecond of a UUIDv7 and refuses other ids', () => {
+    const ms = Date.UTC(2026, 11, 6, 16, 30, 0, 123);
+    expect(predictionIdTime(uuidv7({ msecs: ms }))).toBe(ms);
+    const before = Date.now();
+    const made = predictionIdTime(newPredictionId())!;
+    expect(made).toBeGreaterThanOrEqual(before);
+    expect(made).toBeLessThanOrEqual(Date.now());
+    expect(predictionIdTime('4b3a1f3e-2c1d-4e5f-8a9b-0c1d2e3f4a5b')).toBeNull();
+    expect(predictionIdTime('not-an-id')).toBeNull();
   });
 });
 

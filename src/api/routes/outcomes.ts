@@ -2,11 +2,13 @@
  * POST /feedback (outcomes of logged predictions) and GET /performance (live metrics over labelled predictions).
  * Both answer 503 when the prediction log is off (PREDICTION_LOG=off) or its store cannot be reached.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { readFeedbackBody } from '../../outcomes/feedback-request.js';
 import type { PredictionLog } from '../../outcomes/log.js';
 import { performanceReport, trainingAuc, type PerformanceReport, type PerformanceWindows } from '../../outcomes/monitor.js';
 import { RELIABILITY_BINS } from '../../outcomes/performance.js';
+import { predictionIdTime } from '../../outcomes/prediction-records.js';
 import type { FeedbackResult, FeedbackStatus, OutcomeFeedback } from '../../outcomes/store.js';
 import { API_KEY_SECURITY } from '../plugins/auth.js';
 import type { LoadedModel } from '../model/service.js';
@@ -164,19 +166,45 @@ export function servingModel(model: LoadedModel | null) {
 }
 
 /**
- * Record outcomes; ids not found while predictions are still queued are retried after a flush, so feedback for a
- * prediction made a moment ago is never refused because its batch was not written yet.
+ * How long after its flush interval another replica's batch may take to reach the shared store (a PostgreSQL write of
+ * a batch, under load).
+ */
+export const OTHER_REPLICA_WRITE_GRACE_MS = 1000;
+
+/**
+ * Record outcomes; ids not found while predictions may still be queued are asked for again, so feedback for a
+ * prediction made a moment ago is never refused because its batch was not written yet: first after this replica's
+ * flush; then, for ids another replica made (sharing the store) that recently, once that replica's flush interval and
+ * a write have passed since the id's time (a UUIDv7 says when it was made). An unknown id waits at most that long.
  */
 async function recordOutcomes(log: PredictionLog, items: readonly OutcomeFeedback[]): Promise<FeedbackResult[]> {
   const results = await log.store.recordOutcomes(items);
+  // Ids still queued here, or in a write under way (even one that ends before this line), are in the store once the
+  // flush resolves.
+  await retryNotFound(log, items, results, () => log.flush());
+  const window = log.flushMs + OTHER_REPLICA_WRITE_GRACE_MS;
+  let writtenBy = 0;
+  results.forEach((r, i) => {
+    const made = r.status === 'not_found' ? predictionIdTime(items[i]!.predictionId) : null;
+    if (made !== null) writtenBy = Math.max(writtenBy, made + window);
+  });
+  const wait = writtenBy - Date.now();
+  if (wait > 0) await retryNotFound(log, items, results, () => sleep(Math.min(wait, window)));
+  return results;
+}
+
+/** After `settle`, ask again for the items whose ids were not found; their results are replaced in place. */
+async function retryNotFound(
+  log: PredictionLog,
+  items: readonly OutcomeFeedback[],
+  results: FeedbackResult[],
+  settle: () => Promise<void>,
+): Promise<void> {
   const missing = results.flatMap((r, i) => (r.status === 'not_found' ? [i] : []));
-  if (missing.length === 0) return results;
-  // Ids still queued, or in a write under way (even one that ends before this line), are in the store once the
-  // flush resolves: ask again for those only.
-  await log.flush();
+  if (missing.length === 0) return;
+  await settle();
   const retried = await log.store.recordOutcomes(missing.map((i) => items[i]!));
   missing.forEach((i, k) => (results[i] = retried[k]!));
-  return results;
 }
 
 export default async function outcomeRoutes(app: FastifyInstance, opts: OutcomeRoutesOptions) {
