@@ -10,7 +10,9 @@
  * round: a pair shares the drift, and the median ignores a pair that straddles a jump. (The best round of each side,
  * an earlier method, is printed too: it pairs the luckiest seconds of each, and moved by ±0.15 between runs of
  * unchanged code.) Each round also reads the server's main-thread CPU time from /proc (Linux): µs of event loop per
- * request, the cost itself.
+ * request, the cost itself. Each kind runs as BENCH_PROCESSES identical processes, and a kind's round pools them: two
+ * processes of the same server differed by up to ~20 % in throughput here, for the whole of a run (where the JIT and the
+ * allocator happened to put things), so one process per kind makes a ratio a sample of one.
  * - baseline: an empty Fastify POST route that parses the same JSON body and answers {};
  * - predict:  the real API as `npm start` runs it (dist/, built first; model from MODEL_DIR or artifacts/, else trained
  *   into a temp dir; the prediction log on, SQLite in a temp dir), single row;
@@ -23,7 +25,7 @@
  * Targets: predict req/s >= 0.9 × baseline req/s (issue 10), predict p99 < 10 ms, at 50 connections; log on
  * >= 0.9 × log off, feedback write p99 < 5 ms at 200 req/s (issue 13).
  *
- * Env: BENCH_DURATION_S (10: single loads), BENCH_ROUND_S (5), BENCH_ROUNDS (8), BENCH_CONNECTIONS (50), BENCH_BATCH_CONNECTIONS (4), BENCH_LOG_LEVEL (warn), MODEL_DIR,
+ * Env: BENCH_DURATION_S (10: single loads), BENCH_ROUND_S (4), BENCH_ROUNDS (8), BENCH_PROCESSES (2), BENCH_CONNECTIONS (50), BENCH_BATCH_CONNECTIONS (4), BENCH_LOG_LEVEL (warn), MODEL_DIR,
  * BENCH_CPU_PROF=1 (write a V8 CPU profile of the API process to bench-results/ for profiling).
  */
 import { spawn } from 'node:child_process';
@@ -54,7 +56,9 @@ const RATIO_TARGET = 0.9;
 const P99_TARGET_MS = 10;
 const LOG_RATIO_TARGET = 0.9;
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 8);
-const ROUND_S = Number(process.env.BENCH_ROUND_S ?? 5);
+const ROUND_S = Number(process.env.BENCH_ROUND_S ?? 4);
+/** Processes per server kind: identical processes differ by up to ~20 % in throughput here, so one is a sample of one. */
+const PROCESSES = Number(process.env.BENCH_PROCESSES ?? 2);
 /** The real API's entry point, built by `npm run build` (what `npm start` runs). */
 const API_ENTRY = 'dist/api/server.js';
 const FEEDBACK_RATE = 200;
@@ -259,15 +263,43 @@ async function measuredRound(server: Server, body: string): Promise<Round> {
   return { ...result, cpuUsPerRequest };
 }
 
-/** Servers under the same single-row load in turn (a, b, c, a, b, c, …), after a warm-up of each; ROUNDS rounds. */
-async function alternate(servers: readonly Server[], body: string): Promise<Round[][]> {
-  for (const server of servers) await load(server.url, body, CONNECTIONS, WARMUP_S);
-  const runs: Round[][] = servers.map(() => []);
+/** One kind's processes in the same round, as one: their mean req/s, summed counts, the worse p99, the median CPU per request. */
+function pooled(rounds: readonly Round[]): Round {
+  const cpu = rounds.flatMap((r) => (r.cpuUsPerRequest === null ? [] : [r.cpuUsPerRequest]));
+  return {
+    rps: Math.round(rounds.reduce((sum, r) => sum + r.rps, 0) / rounds.length),
+    p50Ms: median(rounds.map((r) => r.p50Ms)),
+    p99Ms: Math.max(...rounds.map((r) => r.p99Ms)),
+    non2xx: rounds.reduce((sum, r) => sum + r.non2xx, 0),
+    errors: rounds.reduce((sum, r) => sum + r.errors, 0),
+    requests: rounds.reduce((sum, r) => sum + r.requests, 0),
+    cpuUsPerRequest: cpu.length === rounds.length ? Math.round(median(cpu) * 10) / 10 : null,
+  };
+}
+
+/**
+ * Kinds of server (each a list of identical processes) under the same single-row load in turn, after a warm-up of
+ * each: a round loads every process once, kind after kind (a1, b1, c1, a2, b2, c2); ROUNDS rounds. Per kind and
+ * round, its processes pooled.
+ */
+async function alternate(kinds: readonly (readonly Server[])[], body: string): Promise<Round[][]> {
+  const order = [...kinds[0]!.keys()].flatMap((i) => kinds.map((processes, k) => ({ k, server: processes[i]! })));
+  for (const { server } of order) await load(server.url, body, CONNECTIONS, WARMUP_S);
+  const runs: Round[][] = kinds.map(() => []);
   for (let round = 0; round < ROUNDS; round++) {
-    for (const [k, server] of servers.entries()) runs[k]!.push(await measuredRound(server, body));
+    const thisRound: Round[][] = kinds.map(() => []);
+    for (const { k, server } of order) thisRound[k]!.push(await measuredRound(server, body));
+    for (const [k, rounds] of thisRound.entries()) runs[k]!.push(pooled(rounds));
   }
-  for (const server of servers) server.assertAlive();
+  for (const { server } of order) server.assertAlive();
   return runs;
+}
+
+/** `count` identical server processes, started one after another. */
+async function startServers(count: number, args: string[], env: (i: number) => NodeJS.ProcessEnv): Promise<Server[]> {
+  const servers: Server[] = [];
+  for (let i = 0; i < count; i++) servers.push(await startServer(args, env(i)));
+  return servers;
 }
 
 async function main(): Promise<void> {
@@ -288,14 +320,21 @@ async function main(): Promise<void> {
   const profArgs =
     process.env.BENCH_CPU_PROF === '1' ? (mkdirSync(profDir, { recursive: true }), ['--cpu-prof', `--cpu-prof-dir=${profDir}`]) : [];
   const logDir = mkdtempSync(path.join(os.tmpdir(), 'hd-bench-log-'));
-  const apiEnv = { ...env, MODEL_DIR: dir, MAX_BATCH_SIZE: String(BATCH_SIZE), PREDICTION_LOG_PATH: path.join(logDir, 'log.sqlite') };
+  const apiEnv = (i: number) => ({
+    ...env,
+    MODEL_DIR: dir,
+    MAX_BATCH_SIZE: String(BATCH_SIZE),
+    PREDICTION_LOG_PATH: path.join(logDir, `log-${i}.sqlite`),
+  });
   log(
     `baseline (empty Fastify route), predict (real API as npm start runs it, prediction log on, model ${dir}) and the same API with ` +
-      `PREDICTION_LOG=off: ${ROUNDS} rounds of ${ROUND_S} s each, in turn, ${CONNECTIONS} connections`,
+      `PREDICTION_LOG=off, ${PROCESSES} processes of each: ${ROUNDS} rounds of ${ROUND_S} s each, in turn, ${CONNECTIONS} connections`,
   );
-  const empty = await startServer(['--import', 'tsx', fileURLToPath(import.meta.url), '--serve-empty'], env);
-  const api = await startServer([...profArgs, API_ENTRY], apiEnv);
-  const logOffApi = await startServer([API_ENTRY], { ...apiEnv, PREDICTION_LOG: 'off' });
+  const empties = await startServers(PROCESSES, ['--import', 'tsx', fileURLToPath(import.meta.url), '--serve-empty'], () => env);
+  const apis = await startServers(PROCESSES, [...profArgs, API_ENTRY], apiEnv);
+  const logOffApis = await startServers(PROCESSES, [API_ENTRY], (i) => ({ ...apiEnv(i), PREDICTION_LOG: 'off' }));
+  // The single loads below (latency, batch, feedback) use one process.
+  const api = apis[0]!;
   let baselineRounds: Round[];
   let predictRounds: Round[];
   let logOffRounds: Round[];
@@ -306,8 +345,8 @@ async function main(): Promise<void> {
   try {
     // In this order, each of the two targets' pairs is loaded back to back: predict after the empty route, log off
     // after log on.
-    [baselineRounds, predictRounds, logOffRounds] = (await alternate([empty, api, logOffApi], single)) as [Round[], Round[], Round[]];
-    await Promise.all([empty.stop(), logOffApi.stop()]);
+    [baselineRounds, predictRounds, logOffRounds] = (await alternate([empties, apis, logOffApis], single)) as [Round[], Round[], Round[]];
+    await Promise.all([...empties, ...apis.slice(1), ...logOffApis].map((server) => server.stop()));
     // Latency without queueing: with 50 closed-loop connections mean latency = 50 / throughput (Little's law).
     log(`predict at ${LOW_CONNECTIONS} connections, ${DURATION_S} s (latency without queueing)`);
     predictLow = await load(api.url, single, LOW_CONNECTIONS, DURATION_S);
@@ -325,7 +364,7 @@ async function main(): Promise<void> {
     // Since start (the warm-up's writes included): the store's own time, without HTTP and the client's scheduling.
     feedback = { ...feedback, serverWriteTimes: await feedbackWriteTimes(api.url) };
   } finally {
-    await Promise.all([empty.stop(), api.stop(), logOffApi.stop()]);
+    await Promise.all([...empties, ...apis, ...logOffApis].map((server) => server.stop()));
     rmSync(logDir, { recursive: true, force: true });
   }
   const baseline = best(baselineRounds);
@@ -342,6 +381,7 @@ async function main(): Promise<void> {
     logLevel,
     rounds: ROUNDS,
     roundSeconds: ROUND_S,
+    processesPerKind: PROCESSES,
     // Best round of each (its p50/p99 are the latency figures).
     baseline,
     predict,
