@@ -9,8 +9,9 @@
  * of those paired ratios. The host's speed drifts (the same server's rounds differ by up to 2× here), slowly against a
  * round: a pair shares the drift, and the median ignores a pair that straddles a jump. (The best round of each side,
  * an earlier method, is printed too: it pairs the luckiest seconds of each, and moved by ±0.15 between runs of
- * unchanged code.) Each round also reads the server's main-thread CPU time from /proc (Linux): µs of event loop per
- * request, the cost itself. Each kind runs as BENCH_PROCESSES identical processes, and a kind's round pools them: two
+ * unchanged code.) Each round also reads the server's thread times from /proc (Linux), per request: the event loop's CPU
+ * (the cost itself), its wait for a CPU that another thread had, and the other threads' CPU (the log's writer, the
+ * garbage collector's helpers), which on shared cores is taken from the event loop or the load generator. Each kind runs as BENCH_PROCESSES identical processes, and a kind's round pools them: two
  * processes of the same server differed by up to ~20 % in throughput here, for the whole of a run (where the JIT and the
  * allocator happened to put things), so one process per kind makes a ratio a sample of one.
  * - baseline: an empty Fastify POST route that parses the same JSON body and answers {};
@@ -81,8 +82,8 @@ async function serveEmpty(port: number): Promise<void> {
 
 interface Server {
   url: string;
-  /** CPU seconds of the server's main thread (the event loop) so far; null where /proc is not there. */
-  mainThreadCpuSeconds: () => number | null;
+  /** Where the server's threads spent their time so far; null where /proc is not there. */
+  threadTimes: () => ThreadTimes | null;
   /** Throws with the server's stderr if it died (a crash must not pass as a slow run). */
   assertAlive: () => void;
   stop: () => Promise<void>;
@@ -92,7 +93,7 @@ async function startServer(args: string[], env: NodeJS.ProcessEnv): Promise<Serv
   const server = await startApiProcess({ args, env, output: 'ignore' });
   return {
     url: server.url,
-    mainThreadCpuSeconds: () => mainThreadCpuSeconds(server.child.pid),
+    threadTimes: () => threadTimes(server.child.pid),
     assertAlive: () => {
       const { exitCode, signalCode } = server.child;
       if (exitCode !== null || signalCode !== null)
@@ -104,11 +105,36 @@ async function startServer(args: string[], env: NodeJS.ProcessEnv): Promise<Serv
   };
 }
 
-/** utime + stime of a process's main thread (its thread id is its pid), from /proc/<pid>/task/<pid>/stat. */
-function mainThreadCpuSeconds(pid: number | undefined): number | null {
+/** Seconds so far, from /proc (Linux). */
+interface ThreadTimes {
+  /** The main thread's (the event loop's) CPU time: utime + stime of /proc/<pid>/task/<pid>/stat. */
+  mainCpu: number;
+  /**
+   * The main thread's time runnable but waiting for a CPU that another thread had (schedstat's second field): what
+   * the server's other threads (the prediction log's writer, the garbage collector's helpers) and the load generator
+   * take from the event loop on shared cores. Null where the kernel keeps no schedstat.
+   */
+  mainWait: number | null;
+  /** CPU time of all the process's other threads: /proc/<pid>/stat's utime + stime less the main thread's. */
+  otherCpu: number;
+}
+
+const cpuSecondsOf = (statLine: string): number => {
+  const fields = statLine.split(') ')[1]!.split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND;
+};
+
+function threadTimes(pid: number | undefined): ThreadTimes | null {
   try {
-    const fields = readFileSync(`/proc/${pid}/task/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND;
+    const mainCpu = cpuSecondsOf(readFileSync(`/proc/${pid}/task/${pid}/stat`, 'utf8'));
+    const processCpu = cpuSecondsOf(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+    let mainWait: number | null = null;
+    try {
+      mainWait = Number(readFileSync(`/proc/${pid}/task/${pid}/schedstat`, 'utf8').split(' ')[1]) / 1e9;
+    } catch {
+      // no schedstat in this kernel
+    }
+    return { mainCpu, mainWait, otherCpu: processCpu - mainCpu };
   } catch {
     return null;
   }
@@ -224,9 +250,13 @@ async function feedbackWriteTimes(url: string) {
   };
 }
 
-/** One round of an alternation: the load's figures and the server's event-loop CPU per request. */
+/** One round of an alternation: the load's figures and the server's thread times per request (µs). */
 interface Round extends Load {
   cpuUsPerRequest: number | null;
+  /** The event loop's wait for a CPU (ThreadTimes.mainWait). */
+  waitUsPerRequest: number | null;
+  /** The process's other threads' CPU (ThreadTimes.otherCpu). */
+  otherThreadsCpuUsPerRequest: number | null;
 }
 
 const best = (runs: readonly Load[]): Load => runs.reduce((a, b) => (b.rps > a.rps ? b : a));
@@ -238,34 +268,51 @@ const round3 = (x: number) => Math.round(x * 1000) / 1000;
  */
 function comparison([firstName, first]: [string, readonly Round[]], [secondName, second]: [string, readonly Round[]]) {
   const pairs = second.map((b, i) => round3(b.rps / first[i]!.rps));
-  const cpu = (rounds: readonly Round[]) => {
-    const known = rounds.flatMap((r) => (r.cpuUsPerRequest === null ? [] : [r.cpuUsPerRequest]));
-    return known.length ? Math.round(median(known) * 10) / 10 : null;
-  };
+  const med = (rounds: readonly Round[], field: PerRequestField) => medianPerRequest(rounds.map((r) => r[field]));
   return {
     ratio: round3(median(pairs)),
     pairedRatios: pairs,
     bestRoundRatio: round3(best(second).rps / best(first).rps),
     rps: { [firstName]: first.map((r) => r.rps), [secondName]: second.map((r) => r.rps) },
-    // Median µs of main-thread CPU per request: what each server's event loop spends on one answer.
-    eventLoopCpuUsPerRequest: { [firstName]: cpu(first), [secondName]: cpu(second) },
+    // Medians, µs per request: the event loop's CPU (what it spends on one answer), its wait for a CPU another thread
+    // had, and the CPU of the process's other threads (the log's writer, the garbage collector's helpers).
+    eventLoopCpuUsPerRequest: { [firstName]: med(first, 'cpuUsPerRequest'), [secondName]: med(second, 'cpuUsPerRequest') },
+    eventLoopWaitUsPerRequest: { [firstName]: med(first, 'waitUsPerRequest'), [secondName]: med(second, 'waitUsPerRequest') },
+    otherThreadsCpuUsPerRequest: {
+      [firstName]: med(first, 'otherThreadsCpuUsPerRequest'),
+      [secondName]: med(second, 'otherThreadsCpuUsPerRequest'),
+    },
   };
 }
 
 async function measuredRound(server: Server, body: string): Promise<Round> {
-  const cpuBefore = server.mainThreadCpuSeconds();
+  const before = server.threadTimes();
   const result = await load(server.url, body, CONNECTIONS, ROUND_S);
-  const cpuAfter = server.mainThreadCpuSeconds();
-  const cpuUsPerRequest =
-    cpuBefore === null || cpuAfter === null || result.requests === 0
-      ? null
-      : Math.round(((cpuAfter - cpuBefore) * 1e6 * 10) / result.requests) / 10;
-  return { ...result, cpuUsPerRequest };
+  const after = server.threadTimes();
+  const perRequest = (seconds: (t: ThreadTimes) => number | null): number | null => {
+    const start = before && seconds(before);
+    const end = after && seconds(after);
+    if (start === null || end === null || result.requests === 0) return null;
+    return Math.round(((end - start) * 1e6 * 10) / result.requests) / 10;
+  };
+  return {
+    ...result,
+    cpuUsPerRequest: perRequest((t) => t.mainCpu),
+    waitUsPerRequest: perRequest((t) => t.mainWait),
+    otherThreadsCpuUsPerRequest: perRequest((t) => t.otherCpu),
+  };
 }
 
-/** One kind's processes in the same round, as one: their mean req/s, summed counts, the worse p99, the median CPU per request. */
+type PerRequestField = 'cpuUsPerRequest' | 'waitUsPerRequest' | 'otherThreadsCpuUsPerRequest';
+
+/** The median of per-request figures, or null when any is unknown. */
+function medianPerRequest(values: readonly (number | null)[]): number | null {
+  const known = values.flatMap((v) => (v === null ? [] : [v]));
+  return known.length === values.length && known.length > 0 ? Math.round(median(known) * 10) / 10 : null;
+}
+
+/** One kind's processes in the same round, as one: their mean req/s, summed counts, the worse p99, the median thread times per request. */
 function pooled(rounds: readonly Round[]): Round {
-  const cpu = rounds.flatMap((r) => (r.cpuUsPerRequest === null ? [] : [r.cpuUsPerRequest]));
   return {
     rps: Math.round(rounds.reduce((sum, r) => sum + r.rps, 0) / rounds.length),
     p50Ms: median(rounds.map((r) => r.p50Ms)),
@@ -273,7 +320,9 @@ function pooled(rounds: readonly Round[]): Round {
     non2xx: rounds.reduce((sum, r) => sum + r.non2xx, 0),
     errors: rounds.reduce((sum, r) => sum + r.errors, 0),
     requests: rounds.reduce((sum, r) => sum + r.requests, 0),
-    cpuUsPerRequest: cpu.length === rounds.length ? Math.round(median(cpu) * 10) / 10 : null,
+    cpuUsPerRequest: medianPerRequest(rounds.map((r) => r.cpuUsPerRequest)),
+    waitUsPerRequest: medianPerRequest(rounds.map((r) => r.waitUsPerRequest)),
+    otherThreadsCpuUsPerRequest: medianPerRequest(rounds.map((r) => r.otherThreadsCpuUsPerRequest)),
   };
 }
 
