@@ -6,11 +6,12 @@
  * it is only resolved here, never started.
  */
 import path from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defaultExtraCaCert, stageExtraCa } from '../../scripts/image/build/build-image.js';
 import { repoRoot } from '../../scripts/lib/model-dir.js';
 import { dockerEngineStatus, runChecked, runProcess } from '../../scripts/lib/process.js';
 import { realComponent } from '../support/real-component.js';
+import { removeStaleTestNetworks, TEST_PROJECT_PREFIX } from '../support/compose-projects.js';
 import { TRAINER_SCRIPTS } from '../support/trainer-scripts.js';
 
 const composeFile = path.join(repoRoot, 'deploy/docker-compose.yml');
@@ -39,7 +40,7 @@ interface Service {
 }
 
 describe.runIf(available)('deploy/docker-compose.yml profiles postgres and trainer (Docker Compose v2)', () => {
-  const project = `hd-compose-profiles-${process.pid}`;
+  const project = `${TEST_PROJECT_PREFIX}profiles-${process.pid}`;
   const trainerImage = `heart-disease-trainer-compose-test:${process.pid}`;
   const config = async (files: string[], profiles: string[], env: Record<string, string> = {}) => {
     const args = [...files.flatMap((f) => ['-f', f]), ...profiles.flatMap((p) => ['--profile', p]), 'config', '--format', 'json'];
@@ -49,7 +50,15 @@ describe.runIf(available)('deploy/docker-compose.yml profiles postgres and train
     expect(result.code, result.stderr).toBe(0);
     return (JSON.parse(result.stdout) as { services: Record<string, Service> }).services;
   };
+  beforeAll(async () => {
+    if (engineUp) await removeStaleTestNetworks();
+  });
   afterAll(async () => {
+    // `run --rm` removes its container, not the project's network: `down` does.
+    if (engineUp)
+      await runProcess('docker', ['compose', '-p', project, '-f', composeFile, '--profile', 'trainer', 'down', '--remove-orphans'], {
+        env: { TRAINER_IMAGE: trainerImage },
+      });
     await runProcess('docker', ['image', 'rm', '--force', trainerImage]);
   });
 

@@ -6,7 +6,7 @@
  */
 import { cpSync, existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { MODEL_FILES } from '../../src/contract/artifact-contract.js';
 import { freePort } from '../../scripts/lib/free-port.js';
@@ -15,6 +15,7 @@ import { repoRoot } from '../../scripts/lib/model-dir.js';
 import { dockerEngineStatus, runChecked, runProcess } from '../../scripts/lib/process.js';
 import { waitUntilReady } from '../../scripts/lib/api-process.js';
 import { testModelDir } from '../api/support/model.js';
+import { removeStaleTestNetworks, TEST_PROJECT_PREFIX } from '../support/compose-projects.js';
 import { realComponent } from '../support/real-component.js';
 
 const composeFile = path.join(repoRoot, 'deploy/docker-compose.yml');
@@ -36,10 +37,13 @@ interface ComposeService {
 }
 
 describe.runIf(available)('deploy/docker-compose.yml with Docker Compose v2', () => {
-  const project = `hd-compose-test-${process.pid}`;
+  const project = `${TEST_PROJECT_PREFIX}test-${process.pid}`;
   const modelContext = path.join(repoRoot, 'artifacts', `compose-test-${process.pid}`);
   // Its own image name: the file's default (heart-disease-api:latest) belongs to npm run image:build.
   const testImage = `heart-disease-api-compose-test:${process.pid}`;
+  beforeAll(async () => {
+    if (engineUp) await removeStaleTestNetworks();
+  });
   afterAll(async () => {
     await runProcess('docker', ['compose', '-p', project, '-f', composeFile, 'down', '--volumes'], { env: { API_IMAGE: testImage } });
     await runProcess('docker', ['image', 'rm', '--force', testImage]);
