@@ -11,7 +11,7 @@ import { defaultExtraCaCert, stageExtraCa } from '../../scripts/image/build/buil
 import { repoRoot } from '../../scripts/lib/model-dir.js';
 import { dockerEngineStatus, runChecked, runProcess } from '../../scripts/lib/process.js';
 import { realComponent } from '../support/real-component.js';
-import { removeStaleTestNetworks, TEST_PROJECT_PREFIX } from '../support/compose-projects.js';
+import { removeStaleTestProjects, TEST_PROJECT_PREFIX } from '../support/compose-projects.js';
 import { TRAINER_SCRIPTS } from '../support/trainer-scripts.js';
 
 const composeFile = path.join(repoRoot, 'deploy/docker-compose.yml');
@@ -51,14 +51,18 @@ describe.runIf(available)('deploy/docker-compose.yml profiles postgres and train
     return (JSON.parse(result.stdout) as { services: Record<string, Service> }).services;
   };
   beforeAll(async () => {
-    if (engineUp) await removeStaleTestNetworks();
+    if (engineUp) await removeStaleTestProjects();
   });
   afterAll(async () => {
-    // `run --rm` removes its container, not the project's network: `down` does.
+    // `run --rm` removes its container, not the project's network and volumes: `down` does.
     if (engineUp)
-      await runProcess('docker', ['compose', '-p', project, '-f', composeFile, '--profile', 'trainer', 'down', '--remove-orphans'], {
-        env: { TRAINER_IMAGE: trainerImage },
-      });
+      await runProcess(
+        'docker',
+        ['compose', '-p', project, '-f', composeFile, '--profile', 'trainer', 'down', '--volumes', '--remove-orphans'],
+        {
+          env: { TRAINER_IMAGE: trainerImage },
+        },
+      );
     await runProcess('docker', ['image', 'rm', '--force', trainerImage]);
   });
 

@@ -15,7 +15,7 @@ import { repoRoot } from '../../scripts/lib/model-dir.js';
 import { dockerEngineStatus, runChecked, runProcess } from '../../scripts/lib/process.js';
 import { waitUntilReady } from '../../scripts/lib/api-process.js';
 import { testModelDir } from '../api/support/model.js';
-import { removeStaleTestNetworks, TEST_PROJECT_PREFIX } from '../support/compose-projects.js';
+import { removeStaleTestProjects, TEST_PROJECT_PREFIX } from '../support/compose-projects.js';
 import { realComponent } from '../support/real-component.js';
 
 const composeFile = path.join(repoRoot, 'deploy/docker-compose.yml');
@@ -42,7 +42,7 @@ describe.runIf(available)('deploy/docker-compose.yml with Docker Compose v2', ()
   // Its own image name: the file's default (heart-disease-api:latest) belongs to npm run image:build.
   const testImage = `heart-disease-api-compose-test:${process.pid}`;
   beforeAll(async () => {
-    if (engineUp) await removeStaleTestNetworks();
+    if (engineUp) await removeStaleTestProjects();
   });
   afterAll(async () => {
     await runProcess('docker', ['compose', '-p', project, '-f', composeFile, 'down', '--volumes'], { env: { API_IMAGE: testImage } });
