@@ -11,9 +11,10 @@
  * an earlier method, is printed too: it pairs the luckiest seconds of each, and moved by ±0.15 between runs of
  * unchanged code.) Each round also reads the server's thread times from /proc (Linux), per request: the event loop's CPU
  * (the cost itself), its wait for a CPU that another thread had, and the other threads' CPU (the log's writer, the
- * garbage collector's helpers), which on shared cores is taken from the event loop or the load generator. Each kind runs as BENCH_PROCESSES identical processes, and a kind's round pools them: two
- * processes of the same server differed by up to ~20 % in throughput here, for the whole of a run (where the JIT and the
- * allocator happened to put things), so one process per kind makes a ratio a sample of one.
+ * garbage collector's helpers), which on shared cores is taken from the event loop or the load generator. Each kind
+ * runs as BENCH_PROCESSES identical processes, and a kind's round pools them: two processes of the same server
+ * differed by up to ~20 % in throughput here, for the whole of a run (where the JIT and the allocator happened to put
+ * things), so one process per kind makes a ratio a sample of one.
  * - baseline: an empty Fastify POST route that parses the same JSON body and answers {};
  * - predict:  the real API as `npm start` runs it (dist/, built first; model from MODEL_DIR or artifacts/, else trained
  *   into a temp dir; the prediction log on, SQLite in a temp dir), single row;
