@@ -86,10 +86,19 @@ class SqliteExecutor implements SqlExecutor {
   }
 }
 
+/**
+ * Page size of a new log file (an existing one keeps its own: SQLite fixes it when the first table is made). 16 KiB
+ * against SQLite's default 4 KiB: the writer's CPU per logged prediction fell from 7.7-7.9 to 6.4-7.0 µs in the
+ * server under load (4.4-5.3 to 3.6-3.7 µs in a bare insert loop): rows of ~300 bytes fill fewer pages, the B-trees
+ * split less often and each WAL frame carries more rows.
+ */
+export const SQLITE_PAGE_BYTES = 16_384;
+
 export async function openSqliteStore(file: string): Promise<PredictionStore> {
   if (file !== ':memory:') mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
   const db = new DatabaseSync(file);
   try {
+    db.exec(`PRAGMA page_size = ${SQLITE_PAGE_BYTES}`);
     db.exec('PRAGMA journal_mode = WAL');
     // NORMAL in WAL mode: a commit survives the process dying; only a power loss may lose the last commits.
     db.exec('PRAGMA synchronous = NORMAL');

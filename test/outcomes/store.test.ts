@@ -5,9 +5,11 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
 import { v7 as uuidv7 } from 'uuid';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openPredictionStore } from '../../src/outcomes/open-store.js';
+import { SQLITE_PAGE_BYTES } from '../../src/outcomes/sqlite.js';
 import type { PredictionRecord, PredictionStore } from '../../src/outcomes/store.js';
 import { havePostgres, startPostgres, type PostgresServer } from '../support/postgres.js';
 
@@ -104,6 +106,37 @@ describe('SQLite prediction store', () => {
     const second = await openPredictionStore({ sqlitePath: file });
     expect(await second.count()).toBe(1);
     await second.close();
+  });
+
+  const pageSize = (file: string): number => {
+    const db = new DatabaseSync(file, { readOnly: true });
+    try {
+      return Number((db.prepare('PRAGMA page_size').get() as { page_size: number }).page_size);
+    } finally {
+      db.close();
+    }
+  };
+
+  it(`makes a new log file with ${SQLITE_PAGE_BYTES}-byte pages`, async () => {
+    const file = path.join(dir, 'new-pages.sqlite');
+    const store = await openPredictionStore({ sqlitePath: file });
+    await store.append([record(1)]);
+    await store.close();
+    expect(pageSize(file)).toBe(SQLITE_PAGE_BYTES);
+  });
+
+  it('opens a log file made with 4 KiB pages (before that setting) as it is, and writes to it', async () => {
+    const file = path.join(dir, 'old-pages.sqlite');
+    const old = new DatabaseSync(file);
+    old.exec('PRAGMA page_size = 4096');
+    old.exec('PRAGMA journal_mode = WAL');
+    old.exec('CREATE TABLE kept (x INTEGER)');
+    old.close();
+    const store = await openPredictionStore({ sqlitePath: file });
+    await store.append([record(1), record(2)]);
+    expect(await store.count()).toBe(2);
+    await store.close();
+    expect(pageSize(file)).toBe(4096);
   });
 });
 
