@@ -6,8 +6,10 @@
  * /dev/null, the same LOG_LEVEL), on 127.0.0.1, warmed up, then loaded by autocannon from this process. The three
  * servers below are loaded in turn in short rounds (empty, predict, predict with the log off, empty, …: BENCH_ROUNDS
  * rounds of BENCH_ROUND_S); a ratio divides each round of one server by the same round of the other, and is the median
- * of those paired ratios. The host's speed drifts (the same server's rounds differ by up to 2× here), slowly against a
- * round: a pair shares the drift, and the median ignores a pair that straddles a jump. (The best round of each side,
+ * of those paired ratios, printed with a distribution-free interval for that median (order statistics, taking the
+ * rounds as independent draws: with 8 rounds, the 2nd and 7th smallest pair, 93 % coverage) and a verdict against the
+ * target: met, missed or undecided. The host's speed drifts (the same server's rounds differ by up to 2× here), slowly
+ * against a round: a pair shares the drift, and the median ignores a pair that straddles a jump. (The best round of each side,
  * an earlier method, is printed too: it pairs the luckiest seconds of each, and moved by ±0.15 between runs of
  * unchanged code.) Each round also reads the server's thread times from /proc (Linux), per request: the event loop's CPU
  * (the cost itself), its wait for a CPU that another thread had, and the other threads' CPU (the log's writer, the
@@ -41,6 +43,7 @@ import { MODEL_FILES } from '../src/contract/artifact-contract.js';
 import { FEATURES } from '../src/features/feature-schema.js';
 import { parseUciText } from '../src/train/data/uci-file.js';
 import { startApiProcess } from '../scripts/lib/api-process.js';
+import { medianInterval } from '../scripts/lib/median-interval.js';
 import { median, runChecked } from '../scripts/lib/process.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -57,6 +60,8 @@ const WARMUP_S = 3;
 const RATIO_TARGET = 0.9;
 const P99_TARGET_MS = 10;
 const LOG_RATIO_TARGET = 0.9;
+/** Coverage asked of a ratio's interval (order statistics of its paired rounds: 0.93 with 8 rounds). */
+const INTERVAL_LEVEL = 0.9;
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 8);
 const ROUND_S = Number(process.env.BENCH_ROUND_S ?? 4);
 /** Processes per server kind: identical processes differ by up to ~20 % in throughput here, so one is a sample of one. */
@@ -270,9 +275,13 @@ const round3 = (x: number) => Math.round(x * 1000) / 1000;
 function comparison([firstName, first]: [string, readonly Round[]], [secondName, second]: [string, readonly Round[]]) {
   const pairs = second.map((b, i) => round3(b.rps / first[i]!.rps));
   const med = (rounds: readonly Round[], field: PerRequestField) => medianPerRequest(rounds.map((r) => r[field]));
+  const interval = medianInterval(pairs, INTERVAL_LEVEL);
   return {
     ratio: round3(median(pairs)),
     pairedRatios: pairs,
+    // Where the true median of such pairs lies, with `coverage` (distribution-free): a target is met only if `low`
+    // reaches it, missed only if `high` does not; in between this run cannot tell.
+    interval: { low: interval.low, high: interval.high, coverage: interval.coverage && round3(interval.coverage) },
     bestRoundRatio: round3(best(second).rps / best(first).rps),
     rps: { [firstName]: first.map((r) => r.rps), [secondName]: second.map((r) => r.rps) },
     // Medians, µs per request: the event loop's CPU (what it spends on one answer), its wait for a CPU another thread
@@ -284,6 +293,12 @@ function comparison([firstName, first]: [string, readonly Round[]], [secondName,
       [secondName]: med(second, 'otherThreadsCpuUsPerRequest'),
     },
   };
+}
+
+/** A ratio target against the interval of its paired rounds. */
+function verdict(interval: { low: number; high: number }, target: number): 'met' | 'missed' | 'undecided' {
+  if (interval.low >= target) return 'met';
+  return interval.high < target ? 'missed' : 'undecided';
 }
 
 async function measuredRound(server: Server, body: string): Promise<Round> {
@@ -440,6 +455,7 @@ async function main(): Promise<void> {
     servingPathVsEmpty,
     targets: { ratio: RATIO_TARGET, predictP99Ms: P99_TARGET_MS },
     meetsTargets: { ratio: ratio >= RATIO_TARGET, predictP99: predict.p99Ms < P99_TARGET_MS },
+    ratioVerdict: verdict(predictVsEmpty.interval, RATIO_TARGET),
     predictAt4Connections: predictLow,
     batch: { batchSize: BATCH_SIZE, connections: BATCH_CONNECTIONS, rowsPerSecond: batched.rps * BATCH_SIZE, ...batched },
     predictionLog: {
@@ -448,6 +464,7 @@ async function main(): Promise<void> {
       ...logOnVsOff,
       target: LOG_RATIO_TARGET,
       meetsTarget: logOnVsOff.ratio >= LOG_RATIO_TARGET,
+      verdict: verdict(logOnVsOff.interval, LOG_RATIO_TARGET),
     },
     // The target is the write's (server-side histogram, hd_feedback_write_duration_seconds); the client's p99 is shown
     // beside GET /health's under the same load, which is the floor of what the load tool can measure here.
