@@ -2,10 +2,12 @@
  * The write side of the prediction log as serving uses it: predictions are queued in memory and written in batches
  * off the request path (every `flushMs`, or at once when `batchRows` are waiting), and on demand (drain, model
  * reload, feedback for an id still queued). A failing store never fails a prediction: the batch stays queued and is
- * retried at the next flush; beyond `maxQueuedRows` the oldest are dropped. Every outcome is reported to `events`
+ * retried at the next flush; beyond `maxQueuedRows` the oldest batches are dropped. Queued predictions are held in
+ * typed arrays (prediction-batch.ts), not as objects. Every outcome is reported to `events`
  * (metrics and logs, without patient data).
  */
-import type { PredictionRecord, PredictionStore } from './store.js';
+import { PredictionBatchBuilder, type PredictionBatch } from './prediction-batch.js';
+import type { PredictionRoute, PredictionStore } from './store.js';
 
 export interface PredictionLogOptions {
   flushMs: number;
@@ -19,8 +21,20 @@ export interface PredictionLogEvents {
   dropped?: (rows: number) => void;
 }
 
+/** Builders kept for reuse once their batch is written (more are made while the store is behind). */
+const SPARE_BUILDERS = 4;
+
+interface Sealed {
+  batch: PredictionBatch;
+  builder: PredictionBatchBuilder;
+}
+
 export class PredictionLog {
-  private queue: PredictionRecord[] = [];
+  /** Full batches, oldest first. */
+  private sealed: Sealed[] = [];
+  private sealedRows = 0;
+  private filling: PredictionBatchBuilder;
+  private readonly spare: PredictionBatchBuilder[] = [];
   private writing: Promise<void> | null = null;
   /** Rows of the write under way. */
   private writingRows = 0;
@@ -31,7 +45,9 @@ export class PredictionLog {
     readonly store: PredictionStore,
     private readonly options: PredictionLogOptions,
     private readonly events: PredictionLogEvents = {},
-  ) {}
+  ) {
+    this.filling = this.newBuilder();
+  }
 
   /** The longest a prediction waits in the queue before its batch is written (PREDICTION_LOG_FLUSH_MS). */
   get flushMs(): number {
@@ -40,20 +56,59 @@ export class PredictionLog {
 
   /** Predictions not yet written: queued, or in the write under way. */
   get queued(): number {
-    return this.queue.length + this.writingRows;
+    return this.sealedRows + this.filling.rows + this.writingRows;
   }
 
-  /** Queue predictions for the store; returns at once. */
-  record(records: readonly PredictionRecord[]): void {
-    for (const r of records) this.queue.push(r);
-    if (this.queue.length > this.options.maxQueuedRows) {
-      const excess = this.queue.length - this.options.maxQueuedRows;
-      this.queue.splice(0, excess);
-      this.events.dropped?.(excess);
+  private newBuilder(): PredictionBatchBuilder {
+    return this.spare.pop() ?? new PredictionBatchBuilder(Math.min(this.options.batchRows, this.options.maxQueuedRows));
+  }
+
+  private release(done: readonly Sealed[]): void {
+    for (const { builder } of done) {
+      if (this.spare.length >= SPARE_BUILDERS) continue;
+      builder.reset();
+      this.spare.push(builder);
     }
-    if (this.closed) return;
-    if (this.queue.length >= this.options.batchRows) void this.flush();
-    else this.timer ??= setTimeout(() => void this.flush(), this.options.flushMs);
+  }
+
+  private seal(): void {
+    this.sealed.push({ batch: this.filling.seal(), builder: this.filling });
+    this.sealedRows += this.filling.rows;
+    this.filling = this.newBuilder();
+  }
+
+  /**
+   * Queue one prediction for the store; returns at once. Arguments as PredictionBatchBuilder#add's: no object per
+   * prediction on the request path.
+   */
+  record(
+    id: string,
+    createdMs: number,
+    modelVersion: string,
+    route: PredictionRoute,
+    receivedJson: string,
+    features: ArrayLike<number>,
+    probability: number,
+    label: 0 | 1,
+  ): void {
+    this.filling.add(id, createdMs, modelVersion, route, receivedJson, features, probability, label);
+    if (this.filling.full) {
+      this.seal();
+      this.dropBeyondLimit();
+      if (!this.closed) void this.flush();
+    } else if (!this.closed) this.timer ??= setTimeout(() => void this.flush(), this.options.flushMs);
+  }
+
+  /** Beyond maxQueuedRows (the store failing for long), the oldest whole batches go. */
+  private dropBeyondLimit(): void {
+    let excess = 0;
+    while (this.sealedRows + this.filling.rows > this.options.maxQueuedRows && this.sealed.length > 0) {
+      const oldest = this.sealed.shift()!;
+      this.sealedRows -= oldest.batch.rows;
+      excess += oldest.batch.rows;
+      this.release([oldest]);
+    }
+    if (excess > 0) this.events.dropped?.(excess);
   }
 
   /**
@@ -67,17 +122,24 @@ export class PredictionLog {
     }
     // One write at a time, in order; a flush during a write waits for it, then writes what came meanwhile.
     while (this.writing) await this.writing;
-    if (this.queue.length === 0) return;
-    const batch = this.queue;
-    this.queue = [];
+    if (this.filling.rows > 0) this.seal();
+    if (this.sealedRows === 0) return;
+    const taken = this.sealed;
+    const rows = this.sealedRows;
+    this.sealed = [];
+    this.sealedRows = 0;
     const started = performance.now();
-    this.writingRows = batch.length;
-    this.writing = this.store.append(batch).then(
-      () => this.events.written?.(batch.length, (performance.now() - started) / 1000),
+    this.writingRows = rows;
+    this.writing = this.store.append(taken.map((s) => s.batch)).then(
+      () => {
+        this.release(taken);
+        this.events.written?.(rows, (performance.now() - started) / 1000);
+      },
       (error: unknown) => {
         // Back to the front of the queue, for the next flush.
-        this.queue = batch.concat(this.queue);
-        this.events.failed?.(error instanceof Error ? error : new Error(String(error)), batch.length);
+        this.sealed = taken.concat(this.sealed);
+        this.sealedRows += rows;
+        this.events.failed?.(error instanceof Error ? error : new Error(String(error)), rows);
         if (!this.closed) this.timer ??= setTimeout(() => void this.flush(), this.options.flushMs);
       },
     );
@@ -93,9 +155,10 @@ export class PredictionLog {
   async close(): Promise<void> {
     this.closed = true;
     await this.flush();
-    if (this.queue.length > 0) {
-      this.events.dropped?.(this.queue.length);
-      this.queue = [];
+    if (this.sealedRows > 0) {
+      this.events.dropped?.(this.sealedRows);
+      this.sealed = [];
+      this.sealedRows = 0;
     }
     await this.store.close();
   }

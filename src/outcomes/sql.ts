@@ -3,6 +3,8 @@
  * PostgreSQL (pg) each implement. Statements use PostgreSQL's `$1` placeholders; the SQLite executor rewrites them
  * to SQLite's equivalent `?1`.
  */
+import { predictionSqlRows } from './batch-rows.js';
+import { BATCH_LAYOUT, type PredictionBatch } from './prediction-batch.js';
 import { MIGRATIONS, MIGRATIONS_TABLE } from './schema.js';
 import type { FeedbackResult, LabelledPrediction, LabelledQuery, OutcomeFeedback, PredictionRecord, PredictionStore } from './store.js';
 
@@ -19,6 +21,11 @@ export interface SqlExecutor {
    * multi-row statements (fewest round trips). Not to be called inside `transaction`.
    */
   insertMany(sql: string, rows: readonly (readonly SqlValue[])[]): Promise<void>;
+  /**
+   * Insert prediction batches atomically with `sql` (the single-row insert): where present (SQLite's writer thread)
+   * the batches' rows are made there; otherwise the store makes them here and calls insertMany.
+   */
+  insertBatches?(sql: string, batches: readonly PredictionBatch[]): Promise<void>;
   /** Run `work` in one transaction (one connection), committed when it resolves, rolled back when it throws. */
   transaction<T>(work: (tx: SqlExecutor) => Promise<T>): Promise<T>;
   close(): Promise<void>;
@@ -115,20 +122,14 @@ export class SqlPredictionStore implements PredictionStore {
     this.kind = dialect.kind;
   }
 
-  async append(records: readonly PredictionRecord[]): Promise<void> {
-    if (records.length === 0) return;
-    const rows = records.map((r) => [
-      r.id,
-      r.createdAt,
-      r.modelVersion,
-      r.route,
-      r.receivedJson ?? JSON.stringify(r.received ?? null),
-      JSON.stringify(r.features),
-      r.imputed.length === 0 ? '[]' : JSON.stringify(r.imputed),
-      r.probability,
-      r.label,
-    ]);
-    await this.db.insertMany(INSERT_PREDICTION, rows);
+  async append(batches: readonly PredictionBatch[]): Promise<void> {
+    const filled = batches.filter((b) => b.rows > 0);
+    if (filled.length === 0) return;
+    if (this.db.insertBatches) return this.db.insertBatches(INSERT_PREDICTION, filled);
+    await this.db.insertMany(
+      INSERT_PREDICTION,
+      filled.flatMap((b) => predictionSqlRows(b, BATCH_LAYOUT)),
+    );
   }
 
   async recordOutcomes(items: readonly OutcomeFeedback[]): Promise<FeedbackResult[]> {

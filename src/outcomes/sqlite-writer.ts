@@ -4,6 +4,8 @@
  * synchronous; on the main thread a 1,000-row batch and a checkpoint's fsync block every request meanwhile.
  */
 import { Worker } from 'node:worker_threads';
+import { predictionSqlRows } from './batch-rows.js';
+import { BATCH_LAYOUT, type PredictionBatch } from './prediction-batch.js';
 import type { SqlValue } from './sql.js';
 
 /** The writer thread's niceness (0 = the event loop's; 19 = the lowest priority). */
@@ -11,9 +13,13 @@ export const WRITER_NICENESS = 10;
 
 /**
  * The worker's code: plain JavaScript, evaluated (`eval: true`), so the image's single-file server bundle needs no
- * second entry point. One message = one transaction.
+ * second entry point. One message = one transaction: `rows` of SQL values, or prediction `batches` (in memory shared
+ * with the event loop) whose rows are made here by predictionSqlRows: its compiled text is part of this source, and
+ * `__name` is the helper some compilers call to keep function names.
  */
 const WRITER_SOURCE = `
+var __name = (target) => target;
+const predictionSqlRows = ${predictionSqlRows.toString()};
 const { parentPort, workerData } = require('node:worker_threads');
 const { DatabaseSync } = require('node:sqlite');
 // Background work: this thread runs at a lower priority (nice 10) than the event loop, so under full load its
@@ -39,7 +45,8 @@ parentPort.on('message', (message) => {
     if (!statement) statements.set(message.sql, (statement = db.prepare(message.sql)));
     db.exec('BEGIN IMMEDIATE');
     try {
-      for (const row of message.rows) statement.run(...row);
+      if (message.rows) for (const row of message.rows) statement.run(...row);
+      else for (const batch of message.batches) for (const row of predictionSqlRows(batch, workerData.layout)) statement.run(...row);
       db.exec('COMMIT');
     } catch (error) {
       db.exec('ROLLBACK');
@@ -66,7 +73,7 @@ export class SqliteWriter {
 
   constructor(file: string) {
     // No loader in the worker (the parent may run under tsx): its code is plain JavaScript.
-    this.worker = new Worker(WRITER_SOURCE, { eval: true, workerData: { file, niceness: WRITER_NICENESS }, execArgv: [] });
+    this.worker = new Worker(WRITER_SOURCE, { eval: true, workerData: { file, niceness: WRITER_NICENESS, layout: BATCH_LAYOUT }, execArgv: [] });
     this.worker.on('message', (message: { id: number; error?: string }) => {
       const waiting = this.pending.get(message.id);
       this.pending.delete(message.id);
@@ -94,6 +101,19 @@ export class SqliteWriter {
     return new Promise<void>((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
       this.worker.postMessage({ id, sql, rows });
+    });
+  }
+
+  /**
+   * Insert prediction batches with `sql` (the predictions table's single-row insert), in one transaction; their rows
+   * are made on the writer thread, which reads the batches' shared memory in place (nothing is copied here).
+   */
+  insertBatches(sql: string, batches: readonly PredictionBatch[]): Promise<void> {
+    if (this.failure) return Promise.reject(this.failure);
+    const id = this.nextId++;
+    return new Promise<void>((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      this.worker.postMessage({ id, sql, batches });
     });
   }
 

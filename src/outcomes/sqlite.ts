@@ -6,6 +6,7 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { DatabaseSync, type SQLInputValue } from 'node:sqlite';
+import type { PredictionBatch } from './prediction-batch.js';
 import { SqliteWriter } from './sqlite-writer.js';
 import { migrate, SqlPredictionStore, type SqlExecutor, type SqlRow, type SqlValue } from './sql.js';
 import type { PredictionStore } from './store.js';
@@ -17,11 +18,13 @@ class SqliteExecutor implements SqlExecutor {
   private tail: Promise<unknown> = Promise.resolve();
   private readonly statements = new Map<string, ReturnType<DatabaseSync['prepare']>>();
 
-  /** `writer`: appends go to this thread instead (a file database); null: this connection does everything. */
+  /** `writer`: appends go to this writer thread instead (a file database); null: this connection does everything. */
   constructor(
     private readonly db: DatabaseSync,
     private readonly writer: SqliteWriter | null = null,
-  ) {}
+  ) {
+    if (writer) this.insertBatches = (sql, batches) => writer.insertBatches(toSqlite(sql), batches);
+  }
 
   private statement(sql: string) {
     let statement = this.statements.get(sql);
@@ -63,6 +66,9 @@ class SqliteExecutor implements SqlExecutor {
     if (this.writer) return this.writer.insert(toSqlite(sql), rows);
     return this.transaction((tx) => tx.insertMany(sql, rows));
   }
+
+  /** Set in the constructor when there is a writer thread (else the store makes the rows and calls insertMany). */
+  insertBatches?: (sql: string, batches: readonly PredictionBatch[]) => Promise<void>;
 
   transaction<T>(work: (tx: SqlExecutor) => Promise<T>): Promise<T> {
     return this.serial(async () => {

@@ -6,6 +6,8 @@
  * `labelled()`.
  */
 
+import type { PredictionBatch } from './prediction-batch.js';
+
 export type PredictionRoute = 'predict' | 'v2';
 
 export interface PredictionRecord {
@@ -77,8 +79,8 @@ export interface LabelledQuery {
 export interface PredictionStore {
   /** Which database: 'sqlite' or 'postgresql'. */
   readonly kind: 'sqlite' | 'postgresql';
-  /** Insert predictions; an id already stored is left as it is (a retried flush never duplicates). */
-  append(records: readonly PredictionRecord[]): Promise<void>;
+  /** Insert predictions, in one transaction; an id already stored is left as it is (a retried flush never duplicates). */
+  append(batches: readonly PredictionBatch[]): Promise<void>;
   /** Record outcomes, one result per item in the same order; all in one transaction. */
   recordOutcomes(items: readonly OutcomeFeedback[]): Promise<FeedbackResult[]>;
   /** Labelled predictions ordered by createdAt ascending (ties by id). */

@@ -8,6 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { v7 as uuidv7 } from 'uuid';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { predictionBatchOf } from '../../src/outcomes/prediction-batch.js';
 import { openPredictionStore, type StoreConfig } from '../../src/outcomes/open-store.js';
 import type { PredictionRecord } from '../../src/outcomes/store.js';
 import { runTs } from '../support/run-cli.js';
@@ -31,7 +32,7 @@ const record = (i: number): PredictionRecord => ({
 async function seed(config: StoreConfig, n: number): Promise<PredictionRecord[]> {
   const store = await openPredictionStore(config);
   const records = Array.from({ length: n }, (_, i) => record(i));
-  await store.append(records);
+  await store.append([predictionBatchOf(records)]);
   await store.recordOutcomes([{ predictionId: records[0]!.id, outcome: 1 }]);
   await store.close();
   return records;

@@ -8,6 +8,7 @@ import path from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { v7 as uuidv7 } from 'uuid';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { predictionBatchOf } from '../../src/outcomes/prediction-batch.js';
 import { openPredictionStore } from '../../src/outcomes/open-store.js';
 import { SQLITE_PAGE_BYTES } from '../../src/outcomes/sqlite.js';
 import type { PredictionRecord, PredictionStore } from '../../src/outcomes/store.js';
@@ -39,8 +40,8 @@ function storeContract(open: () => Promise<PredictionStore>) {
 
   it('stores predictions as given, and a repeated append does not duplicate', async () => {
     const records = Array.from({ length: 30 }, (_, i) => record(i));
-    await store.append(records);
-    await store.append(records.slice(0, 5));
+    await store.append([predictionBatchOf(records)]);
+    await store.append([predictionBatchOf(records.slice(0, 5))]);
     expect(await store.count()).toBe(30);
     const found = await store.find([records[7]!.id, records[8]!.id, 'no-such-id']);
     expect(found.sort((a, b) => a.createdAt.localeCompare(b.createdAt))).toEqual([records[7], records[8]]);
@@ -48,7 +49,7 @@ function storeContract(open: () => Promise<PredictionStore>) {
 
   it('records outcomes: recorded, unchanged on repeat, conflict on contradiction, not_found on unknown ids', async () => {
     const [a, b] = [record(100), record(101)];
-    await store.append([a, b]);
+    await store.append([predictionBatchOf([a, b])]);
     const first = await store.recordOutcomes([
       { predictionId: a.id, outcome: 1, observedAt: '2026-02-01T00:00:00.000Z' },
       { predictionId: b.id, outcome: 0 },
@@ -71,7 +72,7 @@ function storeContract(open: () => Promise<PredictionStore>) {
 
   it('lists labelled predictions oldest first, filtered by version and observation time, the most recent `limit`', async () => {
     const records = Array.from({ length: 10 }, (_, i) => record(200 + i));
-    await store.append(records);
+    await store.append([predictionBatchOf(records)]);
     await store.recordOutcomes(
       records.map((r, i) => ({ predictionId: r.id, outcome: (i % 2) as 0 | 1, observedAt: `2027-01-0${1 + (i % 9)}T00:00:00.000Z` })),
     );
@@ -101,7 +102,7 @@ describe('SQLite prediction store', () => {
   it('opens an existing database again without re-running its migrations', async () => {
     const file = path.join(dir, 'reopen.sqlite');
     const first = await openPredictionStore({ sqlitePath: file });
-    await first.append([record(1)]);
+    await first.append([predictionBatchOf([record(1)])]);
     await first.close();
     const second = await openPredictionStore({ sqlitePath: file });
     expect(await second.count()).toBe(1);
@@ -120,7 +121,7 @@ describe('SQLite prediction store', () => {
   it(`makes a new log file with ${SQLITE_PAGE_BYTES}-byte pages`, async () => {
     const file = path.join(dir, 'new-pages.sqlite');
     const store = await openPredictionStore({ sqlitePath: file });
-    await store.append([record(1)]);
+    await store.append([predictionBatchOf([record(1)])]);
     await store.close();
     expect(pageSize(file)).toBe(SQLITE_PAGE_BYTES);
   });
@@ -133,7 +134,7 @@ describe('SQLite prediction store', () => {
     old.exec('CREATE TABLE kept (x INTEGER)');
     old.close();
     const store = await openPredictionStore({ sqlitePath: file });
-    await store.append([record(1), record(2)]);
+    await store.append([predictionBatchOf([record(1), record(2)])]);
     expect(await store.count()).toBe(2);
     await store.close();
     expect(pageSize(file)).toBe(4096);
@@ -153,7 +154,7 @@ describe.runIf(havePostgres())('PostgreSQL prediction store', () => {
   it('two stores opening the same database at once both migrate it safely', async () => {
     const url = server.createDatabase('concurrent');
     const stores = await Promise.all([1, 2, 3].map(() => openPredictionStore({ databaseUrl: url, sqlitePath: 'unused' })));
-    await stores[0]!.append([record(1)]);
+    await stores[0]!.append([predictionBatchOf([record(1)])]);
     expect(await stores[2]!.count()).toBe(1);
     await Promise.all(stores.map((s) => s.close()));
   });

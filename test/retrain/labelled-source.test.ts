@@ -9,6 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { v7 as uuidv7 } from 'uuid';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { predictionBatchOf } from '../../src/outcomes/prediction-batch.js';
 import { FEATURES } from '../../src/features/feature-schema.js';
 import { openPredictionStore } from '../../src/outcomes/open-store.js';
 import type { PredictionRecord } from '../../src/outcomes/store.js';
@@ -34,7 +35,7 @@ function record(i: number): PredictionRecord {
 async function fill(config: { databaseUrl?: string | null; sqlitePath: string }) {
   const store = await openPredictionStore(config);
   const records = Array.from({ length: 10 }, (_, i) => record(i));
-  await store.append(records);
+  await store.append([predictionBatchOf(records)]);
   await store.recordOutcomes(
     records.slice(0, 6).map((r, i) => ({
       predictionId: r.id,

@@ -10,8 +10,8 @@ import { linearContributions, occlusionContributions, occlusionRows, type Explan
 import { toInputTensor, type BatchPrediction, type LoadedModel, type ModelService } from '../model/service.js';
 import type { ApiMetrics } from '../plugins/metrics.js';
 import type { PredictionLog } from '../../outcomes/log.js';
-import { imputedFeatures, isoNow, mostlyMissing, newPredictionId, scoredFeatures } from '../../outcomes/prediction-records.js';
-import type { PredictionRecord, PredictionRoute } from '../../outcomes/store.js';
+import { imputedFeatures, mostlyMissing, newPredictionId, scoredFeatures } from '../../outcomes/prediction-records.js';
+import type { PredictionRoute } from '../../outcomes/store.js';
 import type { RefusalMonitor } from './refusal-monitor.js';
 import type { Refusals } from './refusals.js';
 
@@ -59,24 +59,23 @@ export class DataPlane {
     const imputed = rows.map(imputedFeatures);
     let predictionIds: string[] | null = null;
     if (this.predictionLog) {
-      const createdAt = isoNow();
+      const createdMs = Date.now();
       const receivedJson = rows.length === 1 ? (origin.receivedJson ?? undefined) : undefined;
-      const records: PredictionRecord[] = rows.map((row, i) => ({
-        id: newPredictionId(),
-        createdAt,
-        modelVersion: run.model.version,
-        route: origin.route,
-        // With the text kept, the parsed body is not: a queued record would keep it alive past the request (and
-        // into the old generation, which costs the garbage collector more than the object did).
-        received: receivedJson === undefined ? origin.received(i) : undefined,
-        receivedJson,
-        features: row,
-        imputed: imputed[i]!,
-        probability: run.probabilities[i]!,
-        label: run.labels[i] === 1 ? 1 : 0,
-      }));
-      this.predictionLog.record(records);
-      predictionIds = records.map((r) => r.id);
+      predictionIds = [];
+      for (let i = 0; i < rows.length; i++) {
+        const id = newPredictionId();
+        predictionIds.push(id);
+        this.predictionLog.record(
+          id,
+          createdMs,
+          run.model.version,
+          origin.route,
+          receivedJson ?? JSON.stringify(origin.received(i)),
+          rows[i]!,
+          run.probabilities[i]!,
+          run.labels[i] === 1 ? 1 : 0,
+        );
+      }
     }
     return {
       model: run.model,
