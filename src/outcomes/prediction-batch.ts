@@ -13,7 +13,7 @@ import type { PredictionRecord, PredictionRoute } from './store.js';
 export const PREDICTION_ID_CHARS = 36;
 /** Routes by code, in the `routes` column. */
 export const PREDICTION_ROUTES: readonly PredictionRoute[] = ['predict', 'v2'];
-/** What a batch's codes mean: given to predictionSqlRows, on this thread or the writer's. */
+/** What a batch's codes mean: given to predictionBatchRows, on this thread or the writer's. */
 export const BATCH_LAYOUT: BatchLayout = { featureNames: FEATURE_NAMES, routeNames: PREDICTION_ROUTES, idChars: PREDICTION_ID_CHARS };
 /** Bytes set aside per row for the received JSON before the buffer grows (a single patient is ~250 bytes). */
 const RECEIVED_BYTES_PER_ROW = 320;

@@ -34,6 +34,25 @@ export const MIGRATIONS: readonly Migration[] = [
       'CREATE INDEX IF NOT EXISTS predictions_observed_at ON predictions (observed_at) WHERE outcome IS NOT NULL',
     ],
   },
+  {
+    version: 2,
+    description: 'predictions stored a batch per row, indexed one by one only when their outcome arrives',
+    statements: [
+      `CREATE TABLE IF NOT EXISTS prediction_batches (
+        first_id      TEXT PRIMARY KEY,           -- the smallest id in the row
+        last_id       TEXT NOT NULL,              -- the largest
+        second        BIGINT NOT NULL,            -- the second its ids were made in (a UUIDv7's time / 1000)
+        created_from  TEXT NOT NULL,              -- ISO 8601 UTC, the earliest created_at in the row
+        created_to    TEXT NOT NULL,              -- the latest
+        row_count     INTEGER NOT NULL,           -- predictions in the row
+        predictions   TEXT NOT NULL               -- one JSON array per line, in the predictions table's column order
+      )`,
+      'CREATE INDEX IF NOT EXISTS prediction_batches_second ON prediction_batches (second)',
+      'CREATE INDEX IF NOT EXISTS prediction_batches_created_from ON prediction_batches (created_from)',
+      // 1: a copy made from prediction_batches when its outcome arrived (counted there); 0: stored here only.
+      'ALTER TABLE predictions ADD COLUMN from_batch INTEGER NOT NULL DEFAULT 0',
+    ],
+  },
 ];
 
 export const MIGRATIONS_TABLE = `CREATE TABLE IF NOT EXISTS schema_migrations (

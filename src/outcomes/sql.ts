@@ -3,7 +3,8 @@
  * PostgreSQL (pg) each implement. Statements use PostgreSQL's `$1` placeholders; the SQLite executor rewrites them
  * to SQLite's equivalent `?1`.
  */
-import { predictionSqlRows } from './batch-rows.js';
+import { predictionBatchRows } from './batch-rows.js';
+import { predictionIdTime } from './prediction-records.js';
 import { BATCH_LAYOUT, type PredictionBatch } from './prediction-batch.js';
 import { MIGRATIONS, MIGRATIONS_TABLE } from './schema.js';
 import type { FeedbackResult, LabelledPrediction, LabelledQuery, OutcomeFeedback, PredictionRecord, PredictionStore } from './store.js';
@@ -40,8 +41,13 @@ export interface SqlDialect {
 /** Ids per lookup statement, well under both databases' parameter limits. */
 const ID_CHUNK = 500;
 const PREDICTION_COLUMNS = 'id, created_at, model_version, route, received, features, imputed, probability, label';
-/** One prediction; a repeated id (a retried flush) is left as it is. */
-const INSERT_PREDICTION = `INSERT INTO predictions (${PREDICTION_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (id) DO NOTHING`;
+/** A stored prediction copied out of its batch row (when its outcome arrives); already there, it is left as it is. */
+const INSERT_FROM_BATCH = `INSERT INTO predictions (${PREDICTION_COLUMNS}, from_batch) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 1) ON CONFLICT (id) DO NOTHING`;
+/** One batch row (prediction_batches); a repeated one (a retried flush: same rows, same first id) is left as it is. */
+const INSERT_BATCH_ROW =
+  'INSERT INTO prediction_batches (first_id, last_id, second, created_from, created_to, row_count, predictions) VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (first_id) DO NOTHING';
+/** The batch rows that may hold a prediction id: those of its second whose id range covers it. */
+const BATCH_ROWS_FOR_ID = 'SELECT predictions FROM prediction_batches WHERE second = $1 AND first_id <= $2 AND last_id >= $2';
 const LABELLED_COLUMNS = 'id, created_at, model_version, features, probability, label, outcome, observed_at';
 
 const toInt = (value: unknown): number => Number(value);
@@ -74,6 +80,43 @@ function recordFrom(row: SqlRow): PredictionRecord {
   };
 }
 
+/** A prediction's SQL values from its line in a batch row, or null when no batch row holds it. */
+async function batchedPrediction(db: SqlExecutor, id: string): Promise<SqlValue[] | null> {
+  const made = predictionIdTime(id);
+  if (made === null) return null;
+  const needle = `["${id}"`;
+  for (const row of await db.query(BATCH_ROWS_FOR_ID, [Math.floor(made / 1000), id])) {
+    const text = String(row.predictions);
+    // Lines start with their id; the id's characters (hex and '-') cannot occur unescaped elsewhere at a line start.
+    const at = text.startsWith(needle) ? 0 : text.indexOf(`\n${needle}`) + 1;
+    if (at <= 0 && !text.startsWith(needle)) continue;
+    const end = text.indexOf('\n', at);
+    const [lineId, createdAt, modelVersion, route, received, features, imputed, probability, label] = JSON.parse(
+      text.slice(at, end < 0 ? undefined : end),
+    ) as [string, string, string, string, unknown, unknown, unknown, number, number];
+    return [
+      lineId,
+      createdAt,
+      modelVersion,
+      route,
+      JSON.stringify(received),
+      JSON.stringify(features),
+      JSON.stringify(imputed),
+      probability,
+      label,
+    ];
+  }
+  return null;
+}
+
+/** Copy a prediction out of its batch row into the predictions table; false when no batch row holds it. */
+async function copyOutOfBatch(db: SqlExecutor, id: string): Promise<boolean> {
+  const values = await batchedPrediction(db, id);
+  if (!values) return false;
+  await db.run(INSERT_FROM_BATCH, values);
+  return true;
+}
+
 const RECORD_OUTCOME = 'UPDATE predictions SET outcome = $1, observed_at = $2, feedback_at = $3 WHERE id = $4 AND outcome IS NULL';
 
 /**
@@ -86,7 +129,11 @@ async function recordOutcome(tx: SqlExecutor, item: OutcomeFeedback, now: string
     const changed = await tx.run(RECORD_OUTCOME, [item.outcome, item.observedAt ?? now, now, item.predictionId]);
     if (changed > 0) return { predictionId: item.predictionId, status: 'recorded', storedOutcome: item.outcome };
     const [row] = await tx.query('SELECT outcome FROM predictions WHERE id = $1', [item.predictionId]);
-    if (!row) return { predictionId: item.predictionId, status: 'not_found' };
+    if (!row) {
+      // Stored in a batch row only (as every prediction is until its outcome arrives): copied out, then updated.
+      if (await copyOutOfBatch(tx, item.predictionId)) continue;
+      return { predictionId: item.predictionId, status: 'not_found' };
+    }
     if (row.outcome === null || row.outcome === undefined) continue;
     const stored = binary(row.outcome);
     return { predictionId: item.predictionId, status: stored === item.outcome ? 'unchanged' : 'conflict', storedOutcome: stored };
@@ -125,10 +172,10 @@ export class SqlPredictionStore implements PredictionStore {
   async append(batches: readonly PredictionBatch[]): Promise<void> {
     const filled = batches.filter((b) => b.rows > 0);
     if (filled.length === 0) return;
-    if (this.db.insertBatches) return this.db.insertBatches(INSERT_PREDICTION, filled);
+    if (this.db.insertBatches) return this.db.insertBatches(INSERT_BATCH_ROW, filled);
     await this.db.insertMany(
-      INSERT_PREDICTION,
-      filled.flatMap((b) => predictionSqlRows(b, BATCH_LAYOUT)),
+      INSERT_BATCH_ROW,
+      filled.flatMap((b) => predictionBatchRows(b, BATCH_LAYOUT)),
     );
   }
 
@@ -187,16 +234,52 @@ export class SqlPredictionStore implements PredictionStore {
       );
       found.push(...rows.map(recordFrom));
     }
+    const copied = new Set(found.map((r) => r.id));
+    for (const id of new Set(ids)) {
+      if (copied.has(id)) continue;
+      const values = await batchedPrediction(this.db, id);
+      if (values) found.push(recordFrom(Object.fromEntries(PREDICTION_COLUMNS.split(', ').map((column, k) => [column, values[k]]))));
+    }
     return found;
   }
 
   async count(): Promise<number> {
-    const rows = await this.db.query('SELECT CAST(COUNT(*) AS INTEGER) AS n FROM predictions');
-    return toInt(rows[0]?.n ?? 0);
+    const [batched] = await this.db.query('SELECT CAST(COALESCE(SUM(row_count), 0) AS INTEGER) AS n FROM prediction_batches');
+    const [single] = await this.db.query('SELECT CAST(COUNT(*) AS INTEGER) AS n FROM predictions WHERE from_batch = 0');
+    return toInt(batched?.n ?? 0) + toInt(single?.n ?? 0);
   }
 
+  /**
+   * Batch rows wholly older than the cutoff go; one that straddles it keeps its newer lines (retention runs rarely,
+   * and few rows straddle it). Copies made from batch rows for outcomes go with their own created_at, uncounted.
+   */
   deleteCreatedBefore(cutoff: string): Promise<number> {
-    return this.db.run('DELETE FROM predictions WHERE created_at < $1', [cutoff]);
+    return this.db.transaction(async (tx) => {
+      const [older] = await tx.query(
+        'SELECT CAST(COALESCE(SUM(row_count), 0) AS INTEGER) AS n FROM prediction_batches WHERE created_to < $1',
+        [cutoff],
+      );
+      let removed = toInt(older?.n ?? 0);
+      await tx.run('DELETE FROM prediction_batches WHERE created_to < $1', [cutoff]);
+      const straddling = await tx.query(
+        'SELECT first_id, predictions FROM prediction_batches WHERE created_from < $1 AND created_to >= $1',
+        [cutoff],
+      );
+      for (const row of straddling) {
+        const lines = String(row.predictions).split('\n');
+        const kept = lines.filter((line) => (JSON.parse(line) as [string, string])[1] >= cutoff);
+        removed += lines.length - kept.length;
+        const earliest = kept.map((line) => (JSON.parse(line) as [string, string])[1]).sort()[0]!;
+        await tx.run('UPDATE prediction_batches SET predictions = $1, row_count = $2, created_from = $3 WHERE first_id = $4', [
+          kept.join('\n'),
+          kept.length,
+          earliest,
+          String(row.first_id),
+        ]);
+      }
+      await tx.run('DELETE FROM predictions WHERE from_batch = 1 AND created_at < $1', [cutoff]);
+      return removed + (await tx.run('DELETE FROM predictions WHERE from_batch = 0 AND created_at < $1', [cutoff]));
+    });
   }
 
   close(): Promise<void> {

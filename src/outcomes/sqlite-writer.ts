@@ -4,7 +4,7 @@
  * synchronous; on the main thread a 1,000-row batch and a checkpoint's fsync block every request meanwhile.
  */
 import { Worker } from 'node:worker_threads';
-import { predictionSqlRows } from './batch-rows.js';
+import { predictionBatchRows } from './batch-rows.js';
 import { BATCH_LAYOUT, type PredictionBatch } from './prediction-batch.js';
 import type { SqlValue } from './sql.js';
 
@@ -14,12 +14,12 @@ export const WRITER_NICENESS = 10;
 /**
  * The worker's code: plain JavaScript, evaluated (`eval: true`), so the image's single-file server bundle needs no
  * second entry point. One message = one transaction: `rows` of SQL values, or prediction `batches` (in memory shared
- * with the event loop) whose rows are made here by predictionSqlRows: its compiled text is part of this source, and
+ * with the event loop) whose rows are made here by predictionBatchRows: its compiled text is part of this source, and
  * `__name` is the helper some compilers call to keep function names.
  */
 const WRITER_SOURCE = `
 var __name = (target) => target;
-const predictionSqlRows = ${predictionSqlRows.toString()};
+const predictionBatchRows = ${predictionBatchRows.toString()};
 const { parentPort, workerData } = require('node:worker_threads');
 const { DatabaseSync } = require('node:sqlite');
 // Background work: this thread runs at a lower priority (nice 10) than the event loop, so under full load its
@@ -46,7 +46,7 @@ parentPort.on('message', (message) => {
     db.exec('BEGIN IMMEDIATE');
     try {
       if (message.rows) for (const row of message.rows) statement.run(...row);
-      else for (const batch of message.batches) for (const row of predictionSqlRows(batch, workerData.layout)) statement.run(...row);
+      else for (const batch of message.batches) for (const row of predictionBatchRows(batch, workerData.layout)) statement.run(...row);
       db.exec('COMMIT');
     } catch (error) {
       db.exec('ROLLBACK');
@@ -73,7 +73,11 @@ export class SqliteWriter {
 
   constructor(file: string) {
     // No loader in the worker (the parent may run under tsx): its code is plain JavaScript.
-    this.worker = new Worker(WRITER_SOURCE, { eval: true, workerData: { file, niceness: WRITER_NICENESS, layout: BATCH_LAYOUT }, execArgv: [] });
+    this.worker = new Worker(WRITER_SOURCE, {
+      eval: true,
+      workerData: { file, niceness: WRITER_NICENESS, layout: BATCH_LAYOUT },
+      execArgv: [],
+    });
     this.worker.on('message', (message: { id: number; error?: string }) => {
       const waiting = this.pending.get(message.id);
       this.pending.delete(message.id);
@@ -105,8 +109,8 @@ export class SqliteWriter {
   }
 
   /**
-   * Insert prediction batches with `sql` (the predictions table's single-row insert), in one transaction; their rows
-   * are made on the writer thread, which reads the batches' shared memory in place (nothing is copied here).
+   * Insert prediction batches with `sql` (the batch-row insert), in one transaction; their rows are made on the
+   * writer thread, which reads the batches' shared memory in place (nothing is copied here).
    */
   insertBatches(sql: string, batches: readonly PredictionBatch[]): Promise<void> {
     if (this.failure) return Promise.reject(this.failure);
