@@ -30,22 +30,6 @@ export function predictionIdTime(id: string): number | null {
   return Number.parseInt(id.slice(0, 8) + id.slice(9, 13), 16);
 }
 
-let isoMs = Number.NaN;
-let isoText = '';
-
-/**
- * Now as ISO 8601 UTC (Date#toISOString), formatted once per millisecond: under load many predictions share a
- * millisecond, and formatting costs ~1 µs each time.
- */
-export function isoNow(): string {
-  const ms = Date.now();
-  if (ms !== isoMs) {
-    isoMs = ms;
-    isoText = new Date(ms).toISOString();
-  }
-  return isoText;
-}
-
 /** Names of the features missing from a row (schema order, NaN = missing). */
 export function imputedFeatures(row: readonly number[]): string[] {
   const names: string[] = [];
