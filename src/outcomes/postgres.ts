@@ -30,6 +30,14 @@ function executor(target: Queryable, pool: pg.Pool | null): SqlExecutor {
     async transaction(work) {
       if (!pool) return work(this);
       const client = await pool.connect();
+      // A connection lost between this transaction's queries arrives as the client's 'error' event, not as a rejected
+      // query (the pool listens only to idle clients): kept here, so it cannot crash the process, and the broken
+      // client is discarded on release; the next query on it rejects.
+      let lost: Error | undefined;
+      const onError = (error: Error) => {
+        lost = error;
+      };
+      client.on('error', onError);
       try {
         await client.query('BEGIN');
         const result = await work(executor(client, null));
@@ -39,7 +47,8 @@ function executor(target: Queryable, pool: pg.Pool | null): SqlExecutor {
         await client.query('ROLLBACK').catch(() => undefined);
         throw error;
       } finally {
-        client.release();
+        client.off('error', onError);
+        client.release(lost);
       }
     },
     async close() {
