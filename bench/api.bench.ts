@@ -43,7 +43,7 @@ import { MODEL_FILES } from '../src/contract/artifact-contract.js';
 import { FEATURES } from '../src/features/feature-schema.js';
 import { parseUciText } from '../src/train/data/uci-file.js';
 import { startApiProcess } from '../scripts/lib/api-process.js';
-import { medianInterval } from '../scripts/lib/median-interval.js';
+import { medianInterval, targetVerdict } from '../scripts/lib/median-interval.js';
 import { median, runChecked } from '../scripts/lib/process.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -295,12 +295,6 @@ function comparison([firstName, first]: [string, readonly Round[]], [secondName,
   };
 }
 
-/** A ratio target against the interval of its paired rounds. */
-function verdict(interval: { low: number; high: number }, target: number): 'met' | 'missed' | 'undecided' {
-  if (interval.low >= target) return 'met';
-  return interval.high < target ? 'missed' : 'undecided';
-}
-
 async function measuredRound(server: Server, body: string): Promise<Round> {
   const before = server.threadTimes();
   const result = await load(server.url, body, CONNECTIONS, ROUND_S);
@@ -455,7 +449,7 @@ async function main(): Promise<void> {
     servingPathVsEmpty,
     targets: { ratio: RATIO_TARGET, predictP99Ms: P99_TARGET_MS },
     meetsTargets: { ratio: ratio >= RATIO_TARGET, predictP99: predict.p99Ms < P99_TARGET_MS },
-    ratioVerdict: verdict(predictVsEmpty.interval, RATIO_TARGET),
+    ratioVerdict: targetVerdict(predictVsEmpty.interval, RATIO_TARGET),
     predictAt4Connections: predictLow,
     batch: { batchSize: BATCH_SIZE, connections: BATCH_CONNECTIONS, rowsPerSecond: batched.rps * BATCH_SIZE, ...batched },
     predictionLog: {
@@ -464,7 +458,7 @@ async function main(): Promise<void> {
       ...logOnVsOff,
       target: LOG_RATIO_TARGET,
       meetsTarget: logOnVsOff.ratio >= LOG_RATIO_TARGET,
-      verdict: verdict(logOnVsOff.interval, LOG_RATIO_TARGET),
+      verdict: targetVerdict(logOnVsOff.interval, LOG_RATIO_TARGET),
     },
     // The target is the write's (server-side histogram, hd_feedback_write_duration_seconds); the client's p99 is shown
     // beside GET /health's under the same load, which is the floor of what the load tool can measure here.

@@ -41,3 +41,11 @@ export function medianInterval(values: readonly number[], level = 0.9): MedianIn
   if (!best) return { low: sorted[0]!, high: sorted[n - 1]!, coverage: null };
   return { low: sorted[best.k - 1]!, high: sorted[n - best.k]!, coverage: best.coverage };
 }
+
+/** A ratio's target against its median's interval: met if the low end reaches it, missed if the high end does not. */
+export type TargetVerdict = 'met' | 'missed' | 'undecided';
+
+export function targetVerdict(interval: { low: number; high: number }, target: number): TargetVerdict {
+  if (interval.low >= target) return 'met';
+  return interval.high < target ? 'missed' : 'undecided';
+}
