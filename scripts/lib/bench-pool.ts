@@ -59,6 +59,8 @@ export function benchLineOf(text: string, source: string): BenchLine {
       if (!Array.isArray(part?.pairedRatios) || part.pairedRatios.length === 0 || !part.pairedRatios.every(Number.isFinite))
         throw new Error(`${source}: ${name}.pairedRatios missing or not numbers (a bench line from before paired rounds?)`);
     }
+    if (!Number.isFinite(candidate.targets?.ratio) || !Number.isFinite(candidate.predictionLog?.target))
+      throw new Error(`${source}: targets.ratio or predictionLog.target missing or not a number`);
     return candidate as BenchLine;
   }
   throw new Error(`${source}: no line of npm run bench's JSON output ({"bench":"api",...})`);

@@ -70,6 +70,8 @@ describe('benchLineOf', () => {
     expect(() => benchLineOf('> npm\n{"bench":"train"}\n', 'run-1.json')).toThrow(/run-1\.json: no line of npm run bench/);
     const old = { ...line, predictionLog: { ratio: 0.9, target: 0.9 } };
     expect(() => benchLineOf(JSON.stringify(old), 'old.json')).toThrow(/old\.json: predictionLog\.pairedRatios missing/);
+    const untargeted = { ...line, targets: {} };
+    expect(() => benchLineOf(JSON.stringify(untargeted), 'x.json')).toThrow(/x\.json: targets\.ratio or predictionLog\.target missing/);
   });
 });
 
