@@ -17,13 +17,16 @@ function executor(target: Queryable, pool: pg.Pool | null): SqlExecutor {
       // Atomic: on the pool, in a transaction of its own.
       if (pool) return this.transaction((tx) => tx.insertMany(sql, rows));
       // `VALUES ($1, ..., $k)` repeated per row, renumbered: one statement per chunk of rows.
-      const [head, tuple] = [sql.slice(0, sql.indexOf('VALUES')), sql.slice(sql.indexOf('VALUES') + 6)];
+      // The tuple as written (placeholders and any literals), its placeholders renumbered per row.
+      const head = sql.slice(0, sql.indexOf('VALUES'));
+      const afterValues = sql.slice(sql.indexOf('VALUES') + 6);
+      const tuple = afterValues.slice(0, afterValues.indexOf(')') + 1).trim();
+      const tail = afterValues.slice(afterValues.indexOf(')') + 1);
       const width = rows[0]?.length ?? 0;
-      const tail = tuple.slice(tuple.indexOf(')') + 1);
       const perStatement = Math.max(1, Math.floor(MAX_PARAMETERS / Math.max(1, width)));
       for (let from = 0; from < rows.length; from += perStatement) {
         const chunk = rows.slice(from, from + perStatement);
-        const tuples = chunk.map((_, r) => `(${Array.from({ length: width }, (_, k) => `$${r * width + k + 1}`).join(', ')})`);
+        const tuples = chunk.map((_, r) => tuple.replace(/\$(\d+)/g, (_, k: string) => `$${r * width + Number(k)}`));
         await target.query(`${head}VALUES ${tuples.join(', ')}${tail}`, chunk.flat() as SqlValue[]);
       }
     },

@@ -3,18 +3,24 @@
  * row count, and no object per prediction. Queued predictions used to be objects (an id string, a features array, the
  * request's text) that lived for up to a flush interval: the young-generation collector copied every one of them,
  * twice its pause without the log (2.4 against 1.2 ms), and then promoted them. Here the rows live outside the JS heap,
- * and a batch goes to the SQLite writer thread in shared memory; the rows' SQL values are made there.
+ * and a batch goes to the SQLite writer thread in shared memory; its blocks (batch-block.ts) are made there.
  */
 import { FEATURE_NAMES } from '../features/feature-schema.js';
-import type { BatchLayout } from './batch-rows.js';
+import { BLOCK_FORMAT, BLOCK_HEADER_BYTES, type BatchLayout } from './batch-block.js';
 import type { PredictionRecord, PredictionRoute } from './store.js';
 
 /** A UUID's text: 36 ASCII characters. */
 export const PREDICTION_ID_CHARS = 36;
 /** Routes by code, in the `routes` column. */
 export const PREDICTION_ROUTES: readonly PredictionRoute[] = ['predict', 'v2'];
-/** What a batch's codes mean: given to predictionBatchRows, on this thread or the writer's. */
-export const BATCH_LAYOUT: BatchLayout = { featureNames: FEATURE_NAMES, routeNames: PREDICTION_ROUTES, idChars: PREDICTION_ID_CHARS };
+/** What a batch's codes mean: given to predictionBatchBlocks, on this thread or the writer's. */
+export const BATCH_LAYOUT: BatchLayout = {
+  featureNames: FEATURE_NAMES,
+  routeNames: PREDICTION_ROUTES,
+  idChars: PREDICTION_ID_CHARS,
+  blockFormat: BLOCK_FORMAT,
+  blockHeaderBytes: BLOCK_HEADER_BYTES,
+};
 /** Bytes set aside per row for the received JSON before the buffer grows (a single patient is ~250 bytes). */
 const RECEIVED_BYTES_PER_ROW = 320;
 
@@ -35,10 +41,7 @@ export interface PredictionBatch {
   /** Index into `versions`. */
   versionIndex: Uint16Array;
   versions: string[];
-  /**
-   * The rows' JSON as received, UTF-8, back to back. `receivedEnds` counts UTF-16 code units (string length), not
-   * bytes: row i is characters [receivedEnds[i-1] ?? 0, receivedEnds[i]) of the whole buffer decoded at once.
-   */
+  /** The rows' JSON as received, UTF-8, back to back: row i is bytes [receivedEnds[i-1] ?? 0, receivedEnds[i]). */
   received: Uint8Array;
   receivedEnds: Uint32Array;
 }
@@ -66,7 +69,6 @@ export class PredictionBatchBuilder {
   private versions: string[] = [];
   private received: Uint8Array;
   private receivedBytes = 0;
-  private receivedChars = 0;
   private readonly receivedEnds: Uint32Array;
 
   private readonly featureCount = FEATURE_NAMES.length;
@@ -117,8 +119,7 @@ export class PredictionBatchBuilder {
     this.routes[i] = PREDICTION_ROUTES.indexOf(route);
     this.versionIndex[i] = this.versionCode(modelVersion);
     this.appendReceived(receivedJson);
-    this.receivedChars += receivedJson.length;
-    this.receivedEnds[i] = this.receivedChars;
+    this.receivedEnds[i] = this.receivedBytes;
     this.count = i + 1;
   }
 
@@ -150,7 +151,6 @@ export class PredictionBatchBuilder {
     this.count = 0;
     this.versions = [];
     this.receivedBytes = 0;
-    this.receivedChars = 0;
   }
 
   /** The rows added, as a batch (views of this builder's buffers, valid until `reset`). */

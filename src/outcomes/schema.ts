@@ -53,6 +53,16 @@ export const MIGRATIONS: readonly Migration[] = [
       'ALTER TABLE predictions ADD COLUMN from_batch INTEGER NOT NULL DEFAULT 0',
     ],
   },
+  {
+    version: 3,
+    description: 'batch rows hold their predictions as a block (typed arrays copied as they are), not as JSON lines',
+    statements: [
+      // Rows written from here on: `block` holds the predictions (batch-block.ts) and `predictions` is ''. Rows written
+      // before keep their JSON lines, with `block` NULL; both are read. BYTEA: PostgreSQL's binary type; SQLite
+      // stores a blob as it is, whatever the column's declared type.
+      'ALTER TABLE prediction_batches ADD COLUMN block BYTEA',
+    ],
+  },
 ];
 
 export const MIGRATIONS_TABLE = `CREATE TABLE IF NOT EXISTS schema_migrations (

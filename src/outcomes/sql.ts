@@ -3,13 +3,15 @@
  * PostgreSQL (pg) each implement. Statements use PostgreSQL's `$1` placeholders; the SQLite executor rewrites them
  * to SQLite's equivalent `?1`.
  */
-import { predictionBatchRows } from './batch-rows.js';
+import { predictionBatchBlocks } from './batch-block.js';
 import { predictionIdTime } from './prediction-records.js';
 import { BATCH_LAYOUT, type PredictionBatch } from './prediction-batch.js';
 import { MIGRATIONS, MIGRATIONS_TABLE } from './schema.js';
+import { keptFrom, storedPrediction, type PredictionValues } from './stored-batch.js';
 import type { FeedbackResult, LabelledPrediction, LabelledQuery, OutcomeFeedback, PredictionRecord, PredictionStore } from './store.js';
 
-export type SqlValue = string | number | null;
+/** A Uint8Array is a BLOB (SQLite) or a bytea (PostgreSQL). */
+export type SqlValue = string | number | null | Uint8Array;
 export type SqlRow = Record<string, unknown>;
 
 export interface SqlExecutor {
@@ -43,11 +45,14 @@ const ID_CHUNK = 500;
 const PREDICTION_COLUMNS = 'id, created_at, model_version, route, received, features, imputed, probability, label';
 /** A stored prediction copied out of its batch row (when its outcome arrives); already there, it is left as it is. */
 const INSERT_FROM_BATCH = `INSERT INTO predictions (${PREDICTION_COLUMNS}, from_batch) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 1) ON CONFLICT (id) DO NOTHING`;
-/** One batch row (prediction_batches); a repeated one (a retried flush: same rows, same first id) is left as it is. */
+/**
+ * One batch row (prediction_batches) holding a block (its JSON-lines column empty); a repeated one (a retried flush:
+ * same rows, same first id) is left as it is.
+ */
 const INSERT_BATCH_ROW =
-  'INSERT INTO prediction_batches (first_id, last_id, second, created_from, created_to, row_count, predictions) VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (first_id) DO NOTHING';
+  "INSERT INTO prediction_batches (first_id, last_id, second, created_from, created_to, row_count, block, predictions) VALUES ($1, $2, $3, $4, $5, $6, $7, '') ON CONFLICT (first_id) DO NOTHING";
 /** The batch rows that may hold a prediction id: those of its second whose id range covers it. */
-const BATCH_ROWS_FOR_ID = 'SELECT predictions FROM prediction_batches WHERE second = $1 AND first_id <= $2 AND last_id >= $2';
+const BATCH_ROWS_FOR_ID = 'SELECT predictions, block FROM prediction_batches WHERE second = $1 AND first_id <= $2 AND last_id >= $2';
 const LABELLED_COLUMNS = 'id, created_at, model_version, features, probability, label, outcome, observed_at';
 
 const toInt = (value: unknown): number => Number(value);
@@ -80,31 +85,13 @@ function recordFrom(row: SqlRow): PredictionRecord {
   };
 }
 
-/** A prediction's SQL values from its line in a batch row, or null when no batch row holds it. */
-async function batchedPrediction(db: SqlExecutor, id: string): Promise<SqlValue[] | null> {
+/** A prediction's SQL values from the batch row holding it, or null when none does. */
+async function batchedPrediction(db: SqlExecutor, id: string): Promise<PredictionValues | null> {
   const made = predictionIdTime(id);
   if (made === null) return null;
-  const needle = `["${id}"`;
   for (const row of await db.query(BATCH_ROWS_FOR_ID, [Math.floor(made / 1000), id])) {
-    const text = String(row.predictions);
-    // Lines start with their id; the id's characters (hex and '-') cannot occur unescaped elsewhere at a line start.
-    const at = text.startsWith(needle) ? 0 : text.indexOf(`\n${needle}`) + 1;
-    if (at <= 0 && !text.startsWith(needle)) continue;
-    const end = text.indexOf('\n', at);
-    const [lineId, createdAt, modelVersion, route, received, features, imputed, probability, label] = JSON.parse(
-      text.slice(at, end < 0 ? undefined : end),
-    ) as [string, string, string, string, unknown, unknown, unknown, number, number];
-    return [
-      lineId,
-      createdAt,
-      modelVersion,
-      route,
-      JSON.stringify(received),
-      JSON.stringify(features),
-      JSON.stringify(imputed),
-      probability,
-      label,
-    ];
+    const values = storedPrediction(row, id);
+    if (values) return values;
   }
   return null;
 }
@@ -175,7 +162,7 @@ export class SqlPredictionStore implements PredictionStore {
     if (this.db.insertBatches) return this.db.insertBatches(INSERT_BATCH_ROW, filled);
     await this.db.insertMany(
       INSERT_BATCH_ROW,
-      filled.flatMap((b) => predictionBatchRows(b, BATCH_LAYOUT)),
+      filled.flatMap((b) => predictionBatchBlocks(b, BATCH_LAYOUT)),
     );
   }
 
@@ -250,8 +237,8 @@ export class SqlPredictionStore implements PredictionStore {
   }
 
   /**
-   * Batch rows wholly older than the cutoff go; one that straddles it keeps its newer lines (retention runs rarely,
-   * and few rows straddle it). Copies made from batch rows for outcomes go with their own created_at, uncounted.
+   * Batch rows wholly older than the cutoff go; one that straddles it keeps its newer predictions (retention runs
+   * rarely, and few rows straddle it). Copies made from batch rows for outcomes go with their own created_at, uncounted.
    */
   deleteCreatedBefore(cutoff: string): Promise<number> {
     return this.db.transaction(async (tx) => {
@@ -262,18 +249,17 @@ export class SqlPredictionStore implements PredictionStore {
       let removed = toInt(older?.n ?? 0);
       await tx.run('DELETE FROM prediction_batches WHERE created_to < $1', [cutoff]);
       const straddling = await tx.query(
-        'SELECT first_id, predictions FROM prediction_batches WHERE created_from < $1 AND created_to >= $1',
+        'SELECT first_id, predictions, block FROM prediction_batches WHERE created_from < $1 AND created_to >= $1',
         [cutoff],
       );
       for (const row of straddling) {
-        const lines = String(row.predictions).split('\n');
-        const kept = lines.filter((line) => (JSON.parse(line) as [string, string])[1] >= cutoff);
-        removed += lines.length - kept.length;
-        const earliest = kept.map((line) => (JSON.parse(line) as [string, string])[1]).sort()[0]!;
-        await tx.run('UPDATE prediction_batches SET predictions = $1, row_count = $2, created_from = $3 WHERE first_id = $4', [
-          kept.join('\n'),
-          kept.length,
-          earliest,
+        const kept = keptFrom(row, cutoff);
+        removed += kept.removed;
+        await tx.run('UPDATE prediction_batches SET predictions = $1, block = $2, row_count = $3, created_from = $4 WHERE first_id = $5', [
+          kept.predictions,
+          kept.block,
+          kept.kept,
+          kept.createdFrom,
           String(row.first_id),
         ]);
       }

@@ -4,7 +4,7 @@
  * synchronous; on the main thread a 1,000-row batch and a checkpoint's fsync block every request meanwhile.
  */
 import { Worker } from 'node:worker_threads';
-import { predictionBatchRows } from './batch-rows.js';
+import { predictionBatchBlocks } from './batch-block.js';
 import { BATCH_LAYOUT, type PredictionBatch } from './prediction-batch.js';
 import type { SqlValue } from './sql.js';
 
@@ -14,12 +14,12 @@ export const WRITER_NICENESS = 10;
 /**
  * The worker's code: plain JavaScript, evaluated (`eval: true`), so the image's single-file server bundle needs no
  * second entry point. One message = one transaction: `rows` of SQL values, or prediction `batches` (in memory shared
- * with the event loop) whose rows are made here by predictionBatchRows: its compiled text is part of this source, and
+ * with the event loop) whose rows are made here by predictionBatchBlocks: its compiled text is part of this source, and
  * `__name` is the helper some compilers call to keep function names.
  */
 const WRITER_SOURCE = `
 var __name = (target) => target;
-const predictionBatchRows = ${predictionBatchRows.toString()};
+const predictionBatchBlocks = ${predictionBatchBlocks.toString()};
 const { parentPort, workerData } = require('node:worker_threads');
 const { DatabaseSync } = require('node:sqlite');
 // Background work: this thread runs at a lower priority (nice 10) than the event loop, so under full load its
@@ -46,7 +46,7 @@ parentPort.on('message', (message) => {
     db.exec('BEGIN IMMEDIATE');
     try {
       if (message.rows) for (const row of message.rows) statement.run(...row);
-      else for (const batch of message.batches) for (const row of predictionBatchRows(batch, workerData.layout)) statement.run(...row);
+      else for (const batch of message.batches) for (const row of predictionBatchBlocks(batch, workerData.layout)) statement.run(...row);
       db.exec('COMMIT');
     } catch (error) {
       db.exec('ROLLBACK');

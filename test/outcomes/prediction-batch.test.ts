@@ -1,17 +1,16 @@
 /**
- * Prediction batches (typed arrays) and the batch rows made from them: checked against rows built independently from
- * the same records with JSON.stringify, and with the row maker evaluated from its own text in an empty context, as the
- * SQLite writer thread runs it.
+ * Prediction batches (typed arrays) and the blocks made from them (batch-block.ts): each block read back with the
+ * reader and compared field by field with the records it was made from; the block maker also evaluated from its own
+ * text in an empty context, as the SQLite writer thread runs it.
  */
 import { runInNewContext } from 'node:vm';
 import { v7 as uuidv7 } from 'uuid';
 import { describe, expect, it } from 'vitest';
 import { FEATURE_NAMES } from '../../src/features/feature-schema.js';
-import { predictionBatchRows } from '../../src/outcomes/batch-rows.js';
+import { BatchBlockReader, BLOCK_HEADER_BYTES, predictionBatchBlocks, type BatchBlockRow } from '../../src/outcomes/batch-block.js';
 import { BATCH_LAYOUT, PredictionBatchBuilder, predictionBatchOf } from '../../src/outcomes/prediction-batch.js';
 import { predictionIdTime } from '../../src/outcomes/prediction-records.js';
 import type { PredictionRecord } from '../../src/outcomes/store.js';
-
 const width = FEATURE_NAMES.length;
 
 function record(i: number): PredictionRecord {
@@ -33,70 +32,86 @@ function record(i: number): PredictionRecord {
   };
 }
 
-/** A prediction's line: the predictions table's columns as one JSON array, made the obvious way. */
-const expectedLine = (r: PredictionRecord) =>
-  JSON.stringify([
-    r.id,
-    r.createdAt,
-    r.modelVersion,
-    r.route,
-    r.receivedJson === undefined ? r.received : JSON.parse(r.receivedJson),
-    r.features,
-    r.imputed,
-    r.probability,
-    r.label,
-  ]);
+/** The JSON text a record is stored with: as received when kept, else its `received` value as JSON. */
+const receivedText = (r: PredictionRecord) => r.receivedJson ?? JSON.stringify(r.received ?? null);
 
-/** The batch rows: one per second of the ids, in order of first appearance. */
-function expectedRows(records: readonly PredictionRecord[]) {
-  const bySecond = new Map<number, PredictionRecord[]>();
-  for (const r of records) {
-    const second = Math.floor(predictionIdTime(r.id)! / 1000);
-    bySecond.set(second, [...(bySecond.get(second) ?? []), r]);
+/** Every field of a block row, read back, against the records it should hold (in order). */
+function expectBlockHolds(row: BatchBlockRow, records: readonly PredictionRecord[]) {
+  const ids = records.map((r) => r.id).sort();
+  const times = records.map((r) => r.createdAt).sort();
+  expect(row.slice(0, 6)).toEqual([
+    ids[0],
+    ids.at(-1),
+    Math.floor(predictionIdTime(records[0]!.id)! / 1000),
+    times[0],
+    times.at(-1),
+    records.length,
+  ]);
+  const reader = new BatchBlockReader(row[6], BATCH_LAYOUT.idChars);
+  expect(reader.rows).toBe(records.length);
+  for (const [i, r] of records.entries()) {
+    expect(reader.prediction(i)).toEqual({
+      id: r.id,
+      createdMs: Date.parse(r.createdAt),
+      modelVersion: r.modelVersion,
+      route: r.route,
+      receivedJson: receivedText(r),
+      features: r.features.map((v) => v ?? Number.NaN),
+      probability: r.probability,
+      label: r.label,
+    });
+    expect(reader.indexOf(r.id)).toBe(i);
   }
-  return [...bySecond].map(([second, rs]) => {
-    const ids = rs.map((r) => r.id).sort();
-    const times = rs.map((r) => r.createdAt).sort();
-    return [ids[0], ids.at(-1), second, times[0], times.at(-1), rs.length, rs.map(expectedLine).join('\n')];
-  });
+  expect(reader.indexOf(uuidv7())).toBe(-1);
 }
 
 describe('prediction batches', () => {
   const records = Array.from({ length: 40 }, (_, i) => record(i));
+  // Ids from two seconds, so that the blocks split.
+  const spread = records.map((r, i) => ({ ...r, id: uuidv7({ msecs: Date.UTC(2026, 11, 6, 12, 0, i < 25 ? 0 : 1, i) }) }));
 
-  it('give back every field of every record, a line each, in one row per second of their ids', () => {
-    // Ids from two seconds, so that the rows split.
-    const spread = records.map((r, i) => ({ ...r, id: uuidv7({ msecs: Date.UTC(2026, 11, 6, 12, 0, i < 25 ? 0 : 1, i) }) }));
-    const rows = predictionBatchRows(predictionBatchOf(spread), BATCH_LAYOUT);
+  it('give back every field of every record from blocks, one per run of ids made in the same second', () => {
+    const rows = predictionBatchBlocks(predictionBatchOf(spread), BATCH_LAYOUT);
     expect(rows).toHaveLength(2);
-    expect(rows).toEqual(expectedRows(spread));
+    expectBlockHolds(rows[0]!, spread.slice(0, 25));
+    expectBlockHolds(rows[1]!, spread.slice(25));
   });
 
-  it('make the same rows where the row maker runs from its own text, with nothing of this module in scope', () => {
-    const standalone = runInNewContext(`var __name = (target) => target; (${predictionBatchRows.toString()})`, {
+  it('make the same blocks where the maker runs from its own text, with nothing of this module in scope', () => {
+    const standalone = runInNewContext(`var __name = (target) => target; (${predictionBatchBlocks.toString()})`, {
       TextDecoder,
-    }) as typeof predictionBatchRows;
-    const batch = predictionBatchOf(records);
-    expect(JSON.stringify(standalone(batch, BATCH_LAYOUT))).toBe(JSON.stringify(expectedRows(records)));
+      TextEncoder,
+    }) as typeof predictionBatchBlocks;
+    const batch = predictionBatchOf(spread);
+    const made = standalone(batch, BATCH_LAYOUT);
+    // Typed arrays made in another context are not this context's Uint8Array: compared as plain values.
+    const plain = (rows: BatchBlockRow[]) => rows.map((row) => [...row.slice(0, 6), Array.from(row[6])]);
+    expect(plain(made)).toEqual(plain(predictionBatchBlocks(batch, BATCH_LAYOUT)));
   });
 
   it('survive a structured clone (what goes to the writer thread, sharing the memory)', () => {
-    const batch = structuredClone(predictionBatchOf(records));
-    expect(predictionBatchRows(batch, BATCH_LAYOUT)).toEqual(expectedRows(records));
+    const [row] = predictionBatchBlocks(structuredClone(predictionBatchOf(records)), BATCH_LAYOUT);
+    expectBlockHolds(row!, records);
   });
 
-  it('keep one prediction per line when the text received was spread over lines', () => {
-    const pretty = records
-      .slice(0, 6)
-      .map((r) => ({ ...r, received: undefined, receivedJson: JSON.stringify({ a: [1, 2], b: 'x\ny' }, null, 2).replace(/\n/g, '\r\n') }));
-    const [row] = predictionBatchRows(predictionBatchOf(pretty), BATCH_LAYOUT);
-    const lines = String(row![6]).split('\n');
-    expect(lines).toHaveLength(6);
-    for (const [k, line] of lines.entries()) {
-      const values = JSON.parse(line) as unknown[];
-      expect(values[0]).toBe(pretty[k]!.id);
-      expect(values[4]).toEqual({ a: [1, 2], b: 'x\ny' });
-    }
+  it('keep text received over several lines, and multi-byte text, as it came', () => {
+    const pretty = records.slice(0, 6).map((r, k) => ({
+      ...r,
+      received: undefined,
+      receivedJson: JSON.stringify({ a: [1, 2], b: `x\ny ✓ ${k}` }, null, 2).replace(/\n/g, '\r\n'),
+    }));
+    const [row] = predictionBatchBlocks(predictionBatchOf(pretty), BATCH_LAYOUT);
+    expectBlockHolds(row!, pretty);
+  });
+
+  it('are refused by the reader when of another format or when their sizes do not add up', () => {
+    const [row] = predictionBatchBlocks(predictionBatchOf(records.slice(0, 3)), BATCH_LAYOUT);
+    const block = row![6];
+    const otherFormat = block.slice();
+    otherFormat[0] = 9;
+    expect(() => new BatchBlockReader(otherFormat, BATCH_LAYOUT.idChars)).toThrow(/format 9 is not known here \(this version reads 1\)/);
+    expect(() => new BatchBlockReader(block.subarray(0, block.length - 1), BATCH_LAYOUT.idChars)).toThrow(/should have \d+ bytes/);
+    expect(() => new BatchBlockReader(block.subarray(0, BLOCK_HEADER_BYTES - 1), BATCH_LAYOUT.idChars)).toThrow(/at least 16 bytes/);
   });
 
   it('refuse a row beyond their capacity, and an id that is not a UUID', () => {

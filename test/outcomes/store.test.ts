@@ -6,6 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
+import pg from 'pg';
 import { v7 as uuidv7 } from 'uuid';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { predictionBatchOf } from '../../src/outcomes/prediction-batch.js';
@@ -29,7 +30,23 @@ function record(i: number, overrides: Partial<PredictionRecord> = {}): Predictio
   };
 }
 
-function storeContract(open: () => Promise<PredictionStore>) {
+/** Run one statement on the store's database over a connection of the test's own (PostgreSQL's $n placeholders). */
+type RawSql = (sql: string, params: readonly (string | number)[]) => Promise<void>;
+
+/**
+ * A batch row as migration 2 wrote it, before blocks: JSON lines in `predictions` (the predictions table's columns as
+ * one array per line), `block` NULL. Made here the obvious way, with JSON.stringify.
+ */
+function legacyBatchRow(records: readonly PredictionRecord[]): (string | number)[] {
+  const ids = records.map((r) => r.id).sort();
+  const times = records.map((r) => r.createdAt).sort();
+  const lines = records.map((r) =>
+    JSON.stringify([r.id, r.createdAt, r.modelVersion, r.route, r.received, r.features, r.imputed, r.probability, r.label]),
+  );
+  return [ids[0]!, ids.at(-1)!, Math.floor(Date.parse(times[0]!) / 1000), times[0]!, times.at(-1)!, records.length, lines.join('\n')];
+}
+
+function storeContract(open: () => Promise<PredictionStore>, raw: () => RawSql) {
   let store: PredictionStore;
   beforeAll(async () => {
     store = await open();
@@ -38,13 +55,15 @@ function storeContract(open: () => Promise<PredictionStore>) {
     await store?.close();
   });
 
+  // Created a second apart from 2026-01-01T00:00:00Z; ids made now, in one or two seconds: one or two blocks.
+  const records30 = Array.from({ length: 30 }, (_, i) => record(i));
+
   it('stores predictions as given, and a repeated append does not duplicate', async () => {
-    const records = Array.from({ length: 30 }, (_, i) => record(i));
-    await store.append([predictionBatchOf(records)]);
-    await store.append([predictionBatchOf(records.slice(0, 5))]);
+    await store.append([predictionBatchOf(records30)]);
+    await store.append([predictionBatchOf(records30.slice(0, 5))]);
     expect(await store.count()).toBe(30);
-    const found = await store.find([records[7]!.id, records[8]!.id, 'no-such-id']);
-    expect(found.sort((a, b) => a.createdAt.localeCompare(b.createdAt))).toEqual([records[7], records[8]]);
+    const found = await store.find([records30[7]!.id, records30[8]!.id, 'no-such-id']);
+    expect(found.sort((a, b) => a.createdAt.localeCompare(b.createdAt))).toEqual([records30[7], records30[8]]);
   });
 
   it('records outcomes: recorded, unchanged on repeat, conflict on contradiction, not_found on unknown ids', async () => {
@@ -91,13 +110,51 @@ function storeContract(open: () => Promise<PredictionStore>) {
     const removed = await store.deleteCreatedBefore('2026-01-01T00:00:10.000Z');
     expect(removed).toBe(10);
     expect(await store.count()).toBe(before - 10);
+    // The block that straddled the cutoff keeps its newer predictions, as they were.
+    const kept = await store.find([records30[10]!.id, records30[29]!.id, records30[9]!.id]);
+    expect(kept.sort((a, b) => a.createdAt.localeCompare(b.createdAt))).toEqual([records30[10], records30[29]]);
+  });
+
+  it('reads batch rows written before blocks (JSON lines): lookups, outcomes, counts and retention', async () => {
+    // Ids made in one second, as a batch row's are; times in 2025, before everything else in this store.
+    const second = Date.UTC(2025, 5, 1, 0, 0, 0);
+    const legacy = Array.from({ length: 6 }, (_, i) =>
+      record(i, { id: uuidv7({ msecs: second + i }), createdAt: new Date(Date.UTC(2025, 5, 1, 0, 0, 0) + i * 60_000).toISOString() }),
+    );
+    const before = await store.count();
+    await raw()(
+      'INSERT INTO prediction_batches (first_id, last_id, second, created_from, created_to, row_count, predictions) VALUES ($1, $2, $3, $4, $5, $6, $7)',
+      legacyBatchRow(legacy),
+    );
+    expect(await store.count()).toBe(before + 6);
+    const found = await store.find([legacy[1]!.id, legacy[4]!.id]);
+    expect(found.sort((a, b) => a.createdAt.localeCompare(b.createdAt))).toEqual([legacy[1], legacy[4]]);
+    expect(await store.recordOutcomes([{ predictionId: legacy[4]!.id, outcome: 1 }])).toEqual([
+      { predictionId: legacy[4]!.id, status: 'recorded', storedOutcome: 1 },
+    ]);
+    // Retention through the middle of the row: its first three lines go, the rest stay readable.
+    expect(await store.deleteCreatedBefore(legacy[3]!.createdAt)).toBe(3);
+    expect(await store.count()).toBe(before + 3);
+    expect(await store.find([legacy[0]!.id, legacy[3]!.id])).toEqual([legacy[3]]);
   });
 }
 
 describe('SQLite prediction store', () => {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'prediction-store-'));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
-  storeContract(() => openPredictionStore({ sqlitePath: path.join(dir, 'nested', 'log.sqlite') }));
+  const file = path.join(dir, 'nested', 'log.sqlite');
+  storeContract(
+    () => openPredictionStore({ sqlitePath: file }),
+    () => async (sql, params) => {
+      const db = new DatabaseSync(file);
+      try {
+        db.exec('PRAGMA busy_timeout = 5000');
+        db.prepare(sql.replace(/\$(\d+)/g, '?$1')).run(...params);
+      } finally {
+        db.close();
+      }
+    },
+  );
 
   it('opens an existing database again without re-running its migrations', async () => {
     const file = path.join(dir, 'reopen.sqlite');
@@ -149,7 +206,19 @@ describe.runIf(havePostgres())('PostgreSQL prediction store', () => {
   afterAll(async () => {
     await server?.stop();
   });
-  storeContract(() => openPredictionStore({ databaseUrl: server.createDatabase('contract'), sqlitePath: 'unused' }));
+  let contractUrl = '';
+  storeContract(
+    () => openPredictionStore({ databaseUrl: (contractUrl = server.createDatabase('contract')), sqlitePath: 'unused' }),
+    () => async (sql, params) => {
+      const client = new pg.Client({ connectionString: contractUrl });
+      await client.connect();
+      try {
+        await client.query(sql, params as (string | number)[]);
+      } finally {
+        await client.end();
+      }
+    },
+  );
 
   it('two stores opening the same database at once both migrate it safely', async () => {
     const url = server.createDatabase('concurrent');
