@@ -66,6 +66,16 @@ function storeContract(open: () => Promise<PredictionStore>, raw: () => RawSql) 
     expect(found.sort((a, b) => a.createdAt.localeCompare(b.createdAt))).toEqual([records30[7], records30[8]]);
   });
 
+  it('stores a batch whose ids span seconds as a row per second, in one insert, and finds each prediction', async () => {
+    const at = Date.UTC(2026, 5, 1, 0, 0, 0);
+    const spread = Array.from({ length: 9 }, (_, i) => record(300 + i, { id: uuidv7({ msecs: at + Math.floor(i / 3) * 1000 + i }) }));
+    const before = await store.count();
+    await store.append([predictionBatchOf(spread)]);
+    expect(await store.count()).toBe(before + 9);
+    const found = await store.find(spread.map((r) => r.id));
+    expect(found.sort((a, b) => a.createdAt.localeCompare(b.createdAt))).toEqual(spread);
+  });
+
   it('records outcomes: recorded, unchanged on repeat, conflict on contradiction, not_found on unknown ids', async () => {
     const [a, b] = [record(100), record(101)];
     await store.append([predictionBatchOf([a, b])]);
