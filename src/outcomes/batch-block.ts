@@ -1,20 +1,23 @@
 /**
  * A prediction batch as rows of `prediction_batches`: one row per run of predictions whose ids share a second (UUIDv7:
- * the id says when it was made), holding them as a block: the batch's typed arrays for those rows, copied byte for
- * byte, behind a small header. Making a block is a few memory copies per row run, with no text per prediction (JSON
- * lines, the format before it, cost the writer thread ~2-3 µs a prediction to format); reading one (feedback,
- * lookups, retention) decodes only the rows asked for.
+ * the id says when it was made), holding them as a block of bytes: fixed-size records written straight from the
+ * batch's typed arrays, no text per prediction (JSON lines, the format before it, cost the writer thread ~2-3 µs a
+ * prediction to format). A lookup (feedback, find) reads only the block's header and index, then the one record and
+ * text it needs (`substr` in SQL): reading whole ~300 KB blocks, feedback at 200 req/s allocated ~60 MB/s and made V8
+ * run a full collection twice a second.
  *
  * predictionBatchBlocks also runs inside the SQLite writer thread, whose code is evaluated from text (see
  * sqlite-writer.ts), so it is self-contained: no imports, no names from this module, only its parameters and
- * JavaScript's globals. The reader below runs on the event loop and may use anything.
+ * JavaScript's globals. The readers below run on the event loop and may use anything.
  *
- * Block layout, little-endian (the typed arrays are copied as they lie in memory; the maker refuses a big-endian host):
- *   0 u8 format (BLOCK_FORMAT) · 1 u8 featureCount · 2 u8 routeCount · 3 u8 0 · 4 u16 versionCount · 6 u16 0 ·
- *   8 u32 rows · 12 u32 receivedBytes · 16 versions (u16 byte length + UTF-8 each) · routes (u8 byte length + UTF-8
- *   each) · then, n = rows: createdMs f64[n] · probabilities f64[n] · features f64[n × featureCount] (schema order,
- *   NaN = missing) · receivedEnds u32[n] (byte ends within received) · versionIndex u16[n] · labels u8[n] ·
- *   routes u8[n] · ids (36 ASCII bytes each) · received (the rows' JSON as received, UTF-8, back to back).
+ * Block layout, little-endian, n = rows, w = featureCount:
+ *   header (16 bytes): u8 format (BLOCK_FORMAT) · u8 w · u8 routeCount · u8 0 · u16 versionCount · u16 0 · u32 n ·
+ *     u32 receivedBytes
+ *   index, n × (36 + 4): the id (ASCII) · u32 end of its received text (bytes, within `received`)
+ *   records, n × (20 + 8w): f64 createdMs · f64 probability · f64[w] features (schema order, NaN = missing) ·
+ *     u16 version code · u8 label · u8 route code
+ *   received: the rows' JSON as received, UTF-8, back to back
+ *   names: the versions (u16 byte length + UTF-8 each), then the routes (u8 byte length + UTF-8 each)
  */
 import type { PredictionBatch } from './prediction-batch.js';
 
@@ -28,7 +31,7 @@ export interface BatchLayout {
   blockHeaderBytes: number;
 }
 
-/** The block format this code writes; the reader refuses any other. */
+/** The block format this code writes; the readers refuse any other. */
 export const BLOCK_FORMAT = 1;
 export const BLOCK_HEADER_BYTES = 16;
 
@@ -37,9 +40,10 @@ export type BatchBlockRow = [string, string, number, string, string, number, Uin
 
 export function predictionBatchBlocks(batch: PredictionBatch, layout: BatchLayout): BatchBlockRow[] {
   if (new Uint8Array(new Uint16Array([1]).buffer)[0] !== 1) throw new Error('prediction blocks are little-endian; this host is not');
-  const { blockFormat: format, blockHeaderBytes: header } = layout;
-  const idChars = layout.idChars;
+  const { blockFormat: format, blockHeaderBytes: header, idChars } = layout;
   const width = batch.featureCount;
+  const indexStride = idChars + 4;
+  const recordStride = 20 + 8 * width;
   const encoder = new TextEncoder();
   const ids = new TextDecoder().decode(batch.ids);
   const versionBytes = batch.versions.map((v) => encoder.encode(v));
@@ -47,8 +51,6 @@ export function predictionBatchBlocks(batch: PredictionBatch, layout: BatchLayou
   let namesBytes = 0;
   for (const v of versionBytes) namesBytes += 2 + v.length;
   for (const r of routeBytes) namesBytes += 1 + r.length;
-  const bytesOf = (array: ArrayBufferView, from: number, count: number, size: number) =>
-    new Uint8Array(array.buffer, array.byteOffset + from * size, count * size);
 
   // The second an id was made in: its first 48 bits are milliseconds (hex digits 0-7 and 9-12 of its text).
   const idSecond = (i: number): number => {
@@ -65,7 +67,7 @@ export function predictionBatchBlocks(batch: PredictionBatch, layout: BatchLayou
     const n = b - a;
     const receivedFrom = a === 0 ? 0 : batch.receivedEnds[a - 1]!;
     const receivedBytes = batch.receivedEnds[b - 1]! - receivedFrom;
-    const out = new Uint8Array(header + namesBytes + n * (8 + 8 + 8 * width + 4 + 2 + 1 + 1 + idChars) + receivedBytes);
+    const out = new Uint8Array(header + n * (indexStride + recordStride) + receivedBytes + namesBytes);
     const view = new DataView(out.buffer);
     view.setUint8(0, format);
     view.setUint8(1, width);
@@ -74,6 +76,20 @@ export function predictionBatchBlocks(batch: PredictionBatch, layout: BatchLayou
     view.setUint32(8, n, true);
     view.setUint32(12, receivedBytes, true);
     let at = header;
+    for (let i = a; i < b; i++, at += indexStride) {
+      out.set(batch.ids.subarray(i * idChars, (i + 1) * idChars), at);
+      view.setUint32(at + idChars, batch.receivedEnds[i]! - receivedFrom, true);
+    }
+    for (let i = a; i < b; i++, at += recordStride) {
+      view.setFloat64(at, batch.createdMs[i]!, true);
+      view.setFloat64(at + 8, batch.probabilities[i]!, true);
+      for (let j = 0; j < width; j++) view.setFloat64(at + 16 + 8 * j, batch.features[i * width + j]!, true);
+      view.setUint16(at + 16 + 8 * width, batch.versionIndex[i]!, true);
+      view.setUint8(at + 18 + 8 * width, batch.labels[i]!);
+      view.setUint8(at + 19 + 8 * width, batch.routes[i]!);
+    }
+    out.set(batch.received.subarray(receivedFrom, receivedFrom + receivedBytes), at);
+    at += receivedBytes;
     for (const v of versionBytes) {
       view.setUint16(at, v.length, true);
       out.set(v, at + 2);
@@ -84,19 +100,6 @@ export function predictionBatchBlocks(batch: PredictionBatch, layout: BatchLayou
       out.set(r, at + 1);
       at += 1 + r.length;
     }
-    const copy = (array: ArrayBufferView, from: number, count: number, size: number) => {
-      out.set(bytesOf(array, from, count, size), at);
-      at += count * size;
-    };
-    copy(batch.createdMs, a, n, 8);
-    copy(batch.probabilities, a, n, 8);
-    copy(batch.features, a * width, n * width, 8);
-    for (let i = a; i < b; i++, at += 4) view.setUint32(at, batch.receivedEnds[i]! - receivedFrom, true);
-    copy(batch.versionIndex, a, n, 2);
-    copy(batch.labels, a, n, 1);
-    copy(batch.routes, a, n, 1);
-    copy(batch.ids, a * idChars, n * idChars, 1);
-    out.set(batch.received.subarray(receivedFrom, receivedFrom + receivedBytes), at);
 
     let first = ids.slice(a * idChars, (a + 1) * idChars);
     let last = first;
@@ -139,96 +142,162 @@ export interface BlockPrediction {
   label: 0 | 1;
 }
 
-const decoder = new TextDecoder();
+/** A block's header, and where its parts start (byte offsets from the block's start). */
+export interface BlockShape {
+  rows: number;
+  width: number;
+  routeCount: number;
+  versionCount: number;
+  receivedBytes: number;
+  idChars: number;
+  indexAt: number;
+  indexStride: number;
+  recordsAt: number;
+  recordStride: number;
+  receivedAt: number;
+  namesAt: number;
+  /** The whole block's length. */
+  bytes: number;
+}
 
-/** Reads a stored block; refuses a format it does not know, and a block whose sizes do not add up. */
+const utf8 = new TextDecoder();
+// One character per byte whatever the byte (the index holds binary ends between its ASCII ids).
+const bytewise = new TextDecoder('latin1');
+const viewOf = (bytes: Uint8Array) => new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+
+/** The shape of a block from its first BLOCK_HEADER_BYTES bytes; refuses a format this version does not know. */
+export function blockShape(header: Uint8Array, idChars: number): BlockShape {
+  if (header.length < BLOCK_HEADER_BYTES)
+    throw new Error(`a prediction block has at least ${BLOCK_HEADER_BYTES} bytes; this one has ${header.length}`);
+  const view = viewOf(header);
+  const format = view.getUint8(0);
+  if (format !== BLOCK_FORMAT) throw new Error(`prediction block format ${format} is not known here (this version reads ${BLOCK_FORMAT})`);
+  const rows = view.getUint32(8, true);
+  const width = view.getUint8(1);
+  const receivedBytes = view.getUint32(12, true);
+  const indexStride = idChars + 4;
+  const recordStride = 20 + 8 * width;
+  const recordsAt = BLOCK_HEADER_BYTES + rows * indexStride;
+  const receivedAt = recordsAt + rows * recordStride;
+  return {
+    rows,
+    width,
+    routeCount: view.getUint8(2),
+    versionCount: view.getUint16(4, true),
+    receivedBytes,
+    idChars,
+    indexAt: BLOCK_HEADER_BYTES,
+    indexStride,
+    recordsAt,
+    recordStride,
+    receivedAt,
+    namesAt: receivedAt + receivedBytes,
+    bytes: Number.NaN,
+  };
+}
+
+/** The row holding `id` in a block's index (its `rows × indexStride` bytes), or -1. */
+export function indexRowOf(shape: BlockShape, index: Uint8Array, id: string): number {
+  const text = bytewise.decode(index);
+  let at = text.indexOf(id);
+  while (at >= 0 && at % shape.indexStride !== 0) at = text.indexOf(id, at + 1);
+  return at < 0 ? -1 : at / shape.indexStride;
+}
+
+/** Row i's received text: its byte range within the block, from the index. */
+export function receivedRange(shape: BlockShape, index: Uint8Array, i: number): { at: number; bytes: number } {
+  const view = viewOf(index);
+  const end = (k: number) => view.getUint32(k * shape.indexStride + shape.idChars, true);
+  const from = i === 0 ? 0 : end(i - 1);
+  return { at: shape.receivedAt + from, bytes: end(i) - from };
+}
+
+/** The versions and routes the codes refer to, from a block's names part. */
+export function blockNames(shape: BlockShape, names: Uint8Array): { versions: string[]; routes: string[] } {
+  const view = viewOf(names);
+  const versions: string[] = [];
+  const routes: string[] = [];
+  let at = 0;
+  for (let k = 0; k < shape.versionCount; k++) {
+    const length = view.getUint16(at, true);
+    versions.push(utf8.decode(names.subarray(at + 2, at + 2 + length)));
+    at += 2 + length;
+  }
+  for (let k = 0; k < shape.routeCount; k++) {
+    const length = view.getUint8(at);
+    routes.push(utf8.decode(names.subarray(at + 1, at + 1 + length)));
+    at += 1 + length;
+  }
+  if (at !== names.length) throw new Error(`a prediction block's names take ${at} bytes, not the ${names.length} left after its rows`);
+  return { versions, routes };
+}
+
+/** One prediction from its parts: its record (recordStride bytes), its received text's bytes, and the block's names. */
+export function blockPrediction(
+  shape: BlockShape,
+  id: string,
+  record: Uint8Array,
+  received: Uint8Array,
+  names: { versions: readonly string[]; routes: readonly string[] },
+): BlockPrediction {
+  const view = viewOf(record);
+  const w = shape.width;
+  const features: number[] = [];
+  for (let j = 0; j < w; j++) features.push(view.getFloat64(16 + 8 * j, true));
+  return {
+    id,
+    createdMs: view.getFloat64(0, true),
+    modelVersion: names.versions[view.getUint16(16 + 8 * w, true)]!,
+    route: names.routes[view.getUint8(19 + 8 * w)]!,
+    receivedJson: utf8.decode(received),
+    features,
+    probability: view.getFloat64(8, true),
+    label: view.getUint8(18 + 8 * w) === 1 ? 1 : 0,
+  };
+}
+
+/** Reads a whole block (retention, tests); refuses a format it does not know, and a block whose sizes do not add up. */
 export class BatchBlockReader {
-  readonly rows: number;
-  private readonly view: DataView;
-  private readonly width: number;
-  private readonly versions: string[] = [];
-  private readonly routes: string[] = [];
-  private readonly at: Record<
-    'createdMs' | 'probabilities' | 'features' | 'receivedEnds' | 'versionIndex' | 'labels' | 'routes' | 'ids' | 'received',
-    number
-  >;
+  readonly shape: BlockShape;
+  private readonly index: Uint8Array;
+  private readonly names: { versions: string[]; routes: string[] };
   private idText: string | null = null;
 
   constructor(
     private readonly bytes: Uint8Array,
-    private readonly idChars: number,
+    idChars: number,
   ) {
-    if (bytes.length < BLOCK_HEADER_BYTES)
-      throw new Error(`a prediction block has at least ${BLOCK_HEADER_BYTES} bytes; this one has ${bytes.length}`);
-    this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-    const format = this.view.getUint8(0);
-    if (format !== BLOCK_FORMAT)
-      throw new Error(`prediction block format ${format} is not known here (this version reads ${BLOCK_FORMAT})`);
-    this.width = this.view.getUint8(1);
-    const routeCount = this.view.getUint8(2);
-    const versionCount = this.view.getUint16(4, true);
-    const n = (this.rows = this.view.getUint32(8, true));
-    const receivedBytes = this.view.getUint32(12, true);
-    let at = BLOCK_HEADER_BYTES;
-    for (let k = 0; k < versionCount; k++) {
-      const length = this.view.getUint16(at, true);
-      this.versions.push(decoder.decode(bytes.subarray(at + 2, at + 2 + length)));
-      at += 2 + length;
-    }
-    for (let k = 0; k < routeCount; k++) {
-      const length = this.view.getUint8(at);
-      this.routes.push(decoder.decode(bytes.subarray(at + 1, at + 1 + length)));
-      at += 1 + length;
-    }
-    const next = (size: number) => ((at += size), at - size);
-    this.at = {
-      createdMs: next(8 * n),
-      probabilities: next(8 * n),
-      features: next(8 * n * this.width),
-      receivedEnds: next(4 * n),
-      versionIndex: next(2 * n),
-      labels: next(n),
-      routes: next(n),
-      ids: next(idChars * n),
-      received: next(receivedBytes),
-    };
-    if (at !== bytes.length) throw new Error(`a prediction block of ${n} rows should have ${at} bytes; this one has ${bytes.length}`);
+    this.shape = { ...blockShape(bytes, idChars), bytes: bytes.length };
+    const s = this.shape;
+    if (s.namesAt > bytes.length)
+      throw new Error(`a prediction block of ${s.rows} rows has more than ${s.namesAt} bytes; this one has ${bytes.length}`);
+    this.index = bytes.subarray(s.indexAt, s.recordsAt);
+    this.names = blockNames(s, bytes.subarray(s.namesAt));
+  }
+
+  get rows(): number {
+    return this.shape.rows;
   }
 
   /** Row i's id. */
   id(i: number): string {
-    this.idText ??= decoder.decode(this.bytes.subarray(this.at.ids, this.at.ids + this.idChars * this.rows));
-    return this.idText.slice(i * this.idChars, (i + 1) * this.idChars);
+    this.idText ??= bytewise.decode(this.index);
+    return this.idText.slice(i * this.shape.indexStride, i * this.shape.indexStride + this.shape.idChars);
   }
 
   /** The row holding `id`, or -1. */
   indexOf(id: string): number {
-    if (this.rows === 0) return -1;
-    this.id(0);
-    let at = this.idText!.indexOf(id);
-    while (at >= 0 && at % this.idChars !== 0) at = this.idText!.indexOf(id, at + 1);
-    return at < 0 ? -1 : at / this.idChars;
+    return indexRowOf(this.shape, this.index, id);
   }
 
   createdMs(i: number): number {
-    return this.view.getFloat64(this.at.createdMs + 8 * i, true);
+    return viewOf(this.bytes).getFloat64(this.shape.recordsAt + i * this.shape.recordStride, true);
   }
 
   prediction(i: number): BlockPrediction {
-    const v = this.view;
-    const from = i === 0 ? 0 : v.getUint32(this.at.receivedEnds + 4 * (i - 1), true);
-    const to = v.getUint32(this.at.receivedEnds + 4 * i, true);
-    const features: number[] = [];
-    for (let j = 0; j < this.width; j++) features.push(v.getFloat64(this.at.features + 8 * (i * this.width + j), true));
-    return {
-      id: this.id(i),
-      createdMs: this.createdMs(i),
-      modelVersion: this.versions[v.getUint16(this.at.versionIndex + 2 * i, true)]!,
-      route: this.routes[v.getUint8(this.at.routes + i)]!,
-      receivedJson: decoder.decode(this.bytes.subarray(this.at.received + from, this.at.received + to)),
-      features,
-      probability: v.getFloat64(this.at.probabilities + 8 * i, true),
-      label: v.getUint8(this.at.labels + i) === 1 ? 1 : 0,
-    };
+    const s = this.shape;
+    const record = this.bytes.subarray(s.recordsAt + i * s.recordStride, s.recordsAt + (i + 1) * s.recordStride);
+    const received = receivedRange(s, this.index, i);
+    return blockPrediction(s, this.id(i), record, this.bytes.subarray(received.at, received.at + received.bytes), this.names);
   }
 }

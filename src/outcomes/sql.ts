@@ -3,11 +3,11 @@
  * PostgreSQL (pg) each implement. Statements use PostgreSQL's `$1` placeholders; the SQLite executor rewrites them
  * to SQLite's equivalent `?1`.
  */
-import { predictionBatchBlocks } from './batch-block.js';
+import { BLOCK_HEADER_BYTES, predictionBatchBlocks } from './batch-block.js';
 import { predictionIdTime } from './prediction-records.js';
-import { BATCH_LAYOUT, type PredictionBatch } from './prediction-batch.js';
+import { BATCH_LAYOUT, PREDICTION_ID_CHARS, type PredictionBatch } from './prediction-batch.js';
 import { MIGRATIONS, MIGRATIONS_TABLE } from './schema.js';
-import { keptFrom, storedPrediction, type PredictionValues } from './stored-batch.js';
+import { blockPartsOf, blockPartsPrediction, keptFrom, linePrediction, type PredictionValues } from './stored-batch.js';
 import type { FeedbackResult, LabelledPrediction, LabelledQuery, OutcomeFeedback, PredictionRecord, PredictionStore } from './store.js';
 
 /** A Uint8Array is a BLOB (SQLite) or a bytea (PostgreSQL). */
@@ -51,8 +51,17 @@ const INSERT_FROM_BATCH = `INSERT INTO predictions (${PREDICTION_COLUMNS}, from_
  */
 const INSERT_BATCH_ROW =
   "INSERT INTO prediction_batches (first_id, last_id, second, created_from, created_to, row_count, block, predictions) VALUES ($1, $2, $3, $4, $5, $6, $7, '') ON CONFLICT (first_id) DO NOTHING";
-/** The batch rows that may hold a prediction id: those of its second whose id range covers it. */
-const BATCH_ROWS_FOR_ID = 'SELECT predictions, block FROM prediction_batches WHERE second = $1 AND first_id <= $2 AND last_id >= $2';
+/**
+ * The batch rows that may hold a prediction id: those of its second whose id range covers it; of a block, its header
+ * and index only (batch-block.ts), of a row written before blocks, its JSON lines.
+ */
+const BATCH_ROWS_FOR_ID =
+  `SELECT first_id, predictions, substr(block, 1, ${BLOCK_HEADER_BYTES}) AS head, ` +
+  `substr(block, ${BLOCK_HEADER_BYTES + 1}, row_count * ${PREDICTION_ID_CHARS + 4}) AS block_index, length(block) AS block_bytes ` +
+  'FROM prediction_batches WHERE second = $1 AND first_id <= $2 AND last_id >= $2';
+/** One prediction's record, received text and the block's names. */
+const BLOCK_PARTS =
+  'SELECT substr(block, $2, $3) AS record, substr(block, $4, $5) AS received, substr(block, $6, $7) AS names FROM prediction_batches WHERE first_id = $1';
 const LABELLED_COLUMNS = 'id, created_at, model_version, features, probability, label, outcome, observed_at';
 
 const toInt = (value: unknown): number => Number(value);
@@ -90,8 +99,25 @@ async function batchedPrediction(db: SqlExecutor, id: string): Promise<Predictio
   const made = predictionIdTime(id);
   if (made === null) return null;
   for (const row of await db.query(BATCH_ROWS_FOR_ID, [Math.floor(made / 1000), id])) {
-    const values = storedPrediction(row, id);
-    if (values) return values;
+    if (!(row.head instanceof Uint8Array)) {
+      const values = linePrediction(String(row.predictions), id);
+      if (values) return values;
+      continue;
+    }
+    const parts = blockPartsOf(row.head, row.block_index as Uint8Array, Number(row.block_bytes), id);
+    if (!parts) continue;
+    const { record, received, names } = parts;
+    const [found] = await db.query(BLOCK_PARTS, [
+      String(row.first_id),
+      record.from,
+      record.bytes,
+      received.from,
+      received.bytes,
+      names.from,
+      names.bytes,
+    ]);
+    if (found)
+      return blockPartsPrediction(row.head, id, found.record as Uint8Array, found.received as Uint8Array, found.names as Uint8Array);
   }
   return null;
 }

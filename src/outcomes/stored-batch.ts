@@ -3,7 +3,16 @@
  * lines in `predictions` (one array per prediction, in the predictions table's column order). Both are read; only
  * blocks are written. Pure: rows in, SQL values out.
  */
-import { BatchBlockReader, predictionBatchBlocks, type BlockPrediction } from './batch-block.js';
+import {
+  BatchBlockReader,
+  blockNames,
+  blockPrediction,
+  blockShape,
+  indexRowOf,
+  predictionBatchBlocks,
+  receivedRange,
+  type BlockPrediction,
+} from './batch-block.js';
 import { BATCH_LAYOUT, PredictionBatchBuilder } from './prediction-batch.js';
 import { imputedFeatures, scoredFeatures } from './prediction-records.js';
 import type { PredictionRoute } from './store.js';
@@ -60,20 +69,50 @@ function lineValues(line: string): PredictionValues {
   ];
 }
 
-/** The stored prediction `id`'s values, or null when this row does not hold it. */
-export function storedPrediction(row: StoredBatchRow, id: string): PredictionValues | null {
-  const block = blockOf(row);
-  if (block) {
-    const i = block.indexOf(id);
-    return i < 0 ? null : valuesOf(block.prediction(i));
-  }
-  const text = String(row.predictions);
+/** The prediction `id`'s values from a row of JSON lines (written before blocks), or null when the row does not hold it. */
+export function linePrediction(text: string, id: string): PredictionValues | null {
   const needle = `["${id}"`;
   // The id's characters (hex and '-') cannot occur unescaped elsewhere at a line start.
   const at = text.startsWith(needle) ? 0 : text.indexOf(`\n${needle}`) + 1;
   if (at <= 0 && !text.startsWith(needle)) return null;
   const end = text.indexOf('\n', at);
   return lineValues(text.slice(at, end < 0 ? undefined : end));
+}
+
+/** A byte range of a block: 1-based start, as SQL's substr takes it, and length. */
+export interface BlockPart {
+  from: number;
+  bytes: number;
+}
+
+/** Where in a block the prediction `id` lies, from the block's header and index; null when the block does not hold it. */
+export function blockPartsOf(
+  head: Uint8Array,
+  index: Uint8Array,
+  blockBytes: number,
+  id: string,
+): { record: BlockPart; received: BlockPart; names: BlockPart } | null {
+  const shape = blockShape(head, BATCH_LAYOUT.idChars);
+  const i = indexRowOf(shape, index, id);
+  if (i < 0) return null;
+  const received = receivedRange(shape, index, i);
+  return {
+    record: { from: shape.recordsAt + i * shape.recordStride + 1, bytes: shape.recordStride },
+    received: { from: received.at + 1, bytes: received.bytes },
+    names: { from: shape.namesAt + 1, bytes: blockBytes - shape.namesAt },
+  };
+}
+
+/** The prediction's values from the parts blockPartsOf pointed to. */
+export function blockPartsPrediction(
+  head: Uint8Array,
+  id: string,
+  record: Uint8Array,
+  received: Uint8Array,
+  names: Uint8Array,
+): PredictionValues {
+  const shape = blockShape(head, BATCH_LAYOUT.idChars);
+  return valuesOf(blockPrediction(shape, id, record, received, blockNames(shape, names)));
 }
 
 /** What a row keeps of its predictions made at or after `cutoff` (ISO 8601 UTC): as it is to be stored again. */

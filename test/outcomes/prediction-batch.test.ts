@@ -110,7 +110,12 @@ describe('prediction batches', () => {
     const otherFormat = block.slice();
     otherFormat[0] = 9;
     expect(() => new BatchBlockReader(otherFormat, BATCH_LAYOUT.idChars)).toThrow(/format 9 is not known here \(this version reads 1\)/);
-    expect(() => new BatchBlockReader(block.subarray(0, block.length - 1), BATCH_LAYOUT.idChars)).toThrow(/should have \d+ bytes/);
+    expect(() => new BatchBlockReader(block.subarray(0, block.length - 1), BATCH_LAYOUT.idChars)).toThrow(
+      /names take \d+ bytes, not the \d+ left after its rows/,
+    );
+    expect(() => new BatchBlockReader(block.subarray(0, 100), BATCH_LAYOUT.idChars)).toThrow(
+      /of 3 rows has more than \d+ bytes; this one has 100/,
+    );
     expect(() => new BatchBlockReader(block.subarray(0, BLOCK_HEADER_BYTES - 1), BATCH_LAYOUT.idChars)).toThrow(/at least 16 bytes/);
   });
 
