@@ -155,8 +155,6 @@ export interface BlockShape {
   recordStride: number;
   receivedAt: number;
   namesAt: number;
-  /** The whole block's length. */
-  bytes: number;
 }
 
 const utf8 = new TextDecoder();
@@ -189,7 +187,6 @@ export function blockShape(header: Uint8Array, idChars: number): BlockShape {
     recordStride,
     receivedAt,
     namesAt: receivedAt + receivedBytes,
-    bytes: Number.NaN,
   };
 }
 
@@ -265,7 +262,7 @@ export class BatchBlockReader {
     private readonly bytes: Uint8Array,
     idChars: number,
   ) {
-    this.shape = { ...blockShape(bytes, idChars), bytes: bytes.length };
+    this.shape = blockShape(bytes, idChars);
     const s = this.shape;
     if (s.namesAt > bytes.length)
       throw new Error(`a prediction block of ${s.rows} rows has more than ${s.namesAt} bytes; this one has ${bytes.length}`);
