@@ -108,8 +108,10 @@ Exit codes: ${Object.entries(EXIT_MEANINGS)
 ${optionsHelp(DEPLOY_OPTIONS)}`;
 
 // repository (host[:port]/path), then optional :tag, then optional @algo:hex.
+// A port belongs to a registry host, which a path follows (`localhost:5000/hd`): `hd:229739168038` is a repository
+// and an all-digit tag (an image id's prefix, as the e2e tests pin images), not a host and port.
 const IMAGE_REF =
-  /^(?<repository>[a-z0-9]+(?:[._-][a-z0-9]+)*(?::[0-9]+)?(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*)(?::(?<tag>[\w][\w.-]{0,127}))?(?:@(?<digest>[a-z0-9]+(?:[+._-][a-z0-9]+)*:[a-fA-F0-9]{32,}))?$/;
+  /^(?<repository>[a-z0-9]+(?:[._-][a-z0-9]+)*(?::[0-9]+(?=\/))?(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*)(?::(?<tag>[\w][\w.-]{0,127}))?(?:@(?<digest>[a-z0-9]+(?:[+._-][a-z0-9]+)*:[a-fA-F0-9]{32,}))?$/;
 
 /** "300s", "5m", "1m30s", "90" (seconds) -> milliseconds. */
 export function parseDuration(text: string, option: string): number {

@@ -87,6 +87,9 @@ describe('deploy options', () => {
     ['heart-disease-api:1.2.0', { repository: 'heart-disease-api', tag: '1.2.0' }],
     ['heart-disease-api', { repository: 'heart-disease-api' }],
     ['localhost:5000/team/heart-disease-api:dev', { repository: 'localhost:5000/team/heart-disease-api', tag: 'dev' }],
+    // An all-digit tag (an image id's prefix) is a tag, not a registry port.
+    ['heart-disease-api-e2e:229739168038', { repository: 'heart-disease-api-e2e', tag: '229739168038' }],
+    ['localhost:5000/hd', { repository: 'localhost:5000/hd' }],
     [`registry.example.com/hd@sha256:${'b'.repeat(64)}`, { repository: 'registry.example.com/hd', digest: `sha256:${'b'.repeat(64)}` }],
   ])('image %s', (text, ref) => expect(parseImageRef(text)).toEqual(ref));
 
