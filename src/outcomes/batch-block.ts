@@ -22,7 +22,6 @@ import type { PredictionBatch } from './prediction-batch.js';
 
 /** What the batch's codes mean (the writer thread gets it once, as data). */
 export interface BatchLayout {
-  featureNames: readonly string[];
   routeNames: readonly string[];
   idChars: number;
   /** BLOCK_FORMAT and BLOCK_HEADER_BYTES, as data: the maker may not name this module's constants. */

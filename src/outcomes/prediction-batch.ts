@@ -15,7 +15,6 @@ export const PREDICTION_ID_CHARS = 36;
 export const PREDICTION_ROUTES: readonly PredictionRoute[] = ['predict', 'v2'];
 /** What a batch's codes mean: given to predictionBatchBlocks, on this thread or the writer's. */
 export const BATCH_LAYOUT: BatchLayout = {
-  featureNames: FEATURE_NAMES,
   routeNames: PREDICTION_ROUTES,
   idChars: PREDICTION_ID_CHARS,
   blockFormat: BLOCK_FORMAT,
