@@ -209,7 +209,7 @@ export class ModelService {
 
   /**
    * Predict rows given as a float32 [n, 13] buffer. Calls made in the same event-loop turn are coalesced into ONE
-   * model run (micro-batching): onnxruntime's cost is mostly per call (on a 2-vCPU EPYC: ~40 µs for 1 row, ~60 µs for 50), so
+   * model run (micro-batching): onnxruntime's cost is mostly per call (~25 µs a run, ~0.5 µs a row on a 2-vCPU EPYC), so
    * under concurrent load many requests share it. Each caller gets back exactly its own rows' results.
    */
   predictTensor(data: Float32Array, n: number, model = this.model): Promise<BatchPrediction> {
