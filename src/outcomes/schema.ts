@@ -8,6 +8,8 @@ export interface Migration {
   version: number;
   description: string;
   statements: readonly string[];
+  /** Run the statements on this database only (a storage setting the other has no equivalent of); recorded on both. */
+  only?: 'sqlite' | 'postgresql';
 }
 
 export const MIGRATIONS: readonly Migration[] = [
@@ -61,6 +63,24 @@ export const MIGRATIONS: readonly Migration[] = [
       // before keep their JSON lines, with `block` NULL; both are read. BYTEA: PostgreSQL's binary type; SQLite
       // stores a blob as it is, whatever the column's declared type.
       'ALTER TABLE prediction_batches ADD COLUMN block BYTEA',
+    ],
+  },
+  {
+    version: 4,
+    description: 'PostgreSQL: blocks compressed with lz4, so a lookup decompresses only up to what it reads, quickly',
+    only: 'postgresql',
+    statements: [
+      // A lookup reads a block's header and index, then one record and text (substr): TOAST decompresses a compressed
+      // value from its start up to the slice asked for. With the default pglz that took 3.3-4.7 ms a lookup for
+      // 300 KB blocks on a test host, with lz4 1.7-2.6 ms, as fast as no compression (1.2-2.5 ms, 4x the disk).
+      // Applies to rows written from here on. A server without lz4 (built without it, or before PostgreSQL 14) keeps
+      // pglz: the setting is an optimisation, never a reason to refuse to start.
+      `DO $$
+      BEGIN
+        EXECUTE 'ALTER TABLE prediction_batches ALTER COLUMN block SET COMPRESSION lz4';
+      EXCEPTION WHEN OTHERS THEN
+        RAISE NOTICE 'prediction_batches.block keeps the default compression: %', SQLERRM;
+      END $$`,
     ],
   },
 ];

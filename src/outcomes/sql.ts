@@ -162,7 +162,9 @@ export async function migrate(db: SqlExecutor, dialect: SqlDialect): Promise<voi
     const applied = new Set((await tx.query('SELECT version FROM schema_migrations')).map((r) => toInt(r.version)));
     for (const migration of MIGRATIONS) {
       if (applied.has(migration.version)) continue;
-      for (const statement of migration.statements) await tx.run(statement);
+      if (migration.only === undefined || migration.only === dialect.kind) {
+        for (const statement of migration.statements) await tx.run(statement);
+      }
       await tx.run('INSERT INTO schema_migrations (version, description, applied_at) VALUES ($1, $2, $3)', [
         migration.version,
         migration.description,

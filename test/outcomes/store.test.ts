@@ -11,6 +11,7 @@ import { v7 as uuidv7 } from 'uuid';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { predictionBatchOf } from '../../src/outcomes/prediction-batch.js';
 import { openPredictionStore } from '../../src/outcomes/open-store.js';
+import { MIGRATIONS } from '../../src/outcomes/schema.js';
 import { SQLITE_PAGE_BYTES } from '../../src/outcomes/sqlite.js';
 import type { PredictionRecord, PredictionStore } from '../../src/outcomes/store.js';
 import { havePostgres, startPostgres, type PostgresServer } from '../support/postgres.js';
@@ -185,6 +186,22 @@ describe('SQLite prediction store', () => {
     }
   };
 
+  it('records every migration, the PostgreSQL-only one included, so versions stay aligned across databases', async () => {
+    const file = path.join(dir, 'migrations.sqlite');
+    const store = await openPredictionStore({ sqlitePath: file });
+    await store.close();
+    const db = new DatabaseSync(file, { readOnly: true });
+    try {
+      const versions = (db.prepare('SELECT version FROM schema_migrations ORDER BY version').all() as { version: number }[]).map(
+        (r) => r.version,
+      );
+      expect(versions).toEqual(MIGRATIONS.map((m) => m.version));
+      expect(MIGRATIONS.some((m) => m.only === 'postgresql')).toBe(true);
+    } finally {
+      db.close();
+    }
+  });
+
   it(`makes a new log file with ${SQLITE_PAGE_BYTES}-byte pages`, async () => {
     const file = path.join(dir, 'new-pages.sqlite');
     const store = await openPredictionStore({ sqlitePath: file });
@@ -229,6 +246,41 @@ describe.runIf(havePostgres())('PostgreSQL prediction store', () => {
       }
     },
   );
+
+  it('stores blocks lz4-compressed where the server has lz4 (migration 4), pglz otherwise, and reads them back', async () => {
+    const url = server.createDatabase('compression');
+    const store = await openPredictionStore({ databaseUrl: url, sqlitePath: 'unused' });
+    const client = new pg.Client({ connectionString: url });
+    await client.connect();
+    try {
+      // 300 predictions made together: blocks well over TOAST's ~2 KB threshold, so PostgreSQL compresses them.
+      const records = Array.from({ length: 300 }, (_, i) => record(i, { createdAt: '2026-01-01T00:00:00.000Z' }));
+      await store.append([predictionBatchOf(records)]);
+      const lz4 = (await client.query("SELECT 'lz4' = ANY(enumvals) AS has FROM pg_settings WHERE name = 'default_toast_compression'"))
+        .rows[0] as { has: boolean } | undefined;
+      const column = await client.query(
+        "SELECT attcompression FROM pg_attribute WHERE attrelid = 'prediction_batches'::regclass AND attname = 'block'",
+      );
+      const stored = await client.query(
+        'SELECT pg_column_compression(block) AS method FROM prediction_batches WHERE length(block) > 4096 ORDER BY row_count DESC',
+      );
+      expect(stored.rows.length).toBeGreaterThan(0);
+      if (lz4?.has) {
+        expect(column.rows[0].attcompression).toBe('l');
+        for (const row of stored.rows) expect(row.method).toBe('lz4');
+      } else {
+        expect(column.rows[0].attcompression).toBe('');
+      }
+      const found = await store.find(records.map((r) => r.id));
+      expect(found).toHaveLength(records.length);
+      expect(await store.recordOutcomes([{ predictionId: records[150]!.id, outcome: 1 }])).toEqual([
+        { predictionId: records[150]!.id, status: 'recorded', storedOutcome: 1 },
+      ]);
+    } finally {
+      await client.end();
+      await store.close();
+    }
+  });
 
   it('two stores opening the same database at once both migrate it safely', async () => {
     const url = server.createDatabase('concurrent');
