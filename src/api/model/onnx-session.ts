@@ -17,7 +17,7 @@ export interface OnnxSession {
   readonly outputNames: readonly string[];
   /** Run the graph now, on this thread; `outputs`: the output names wanted (all by default). Throws what onnxruntime throws. */
   run(feeds: Readonly<Record<string, Tensor>>, outputs?: readonly string[]): Record<string, OnnxValue>;
-  /** Free the native session; later runs throw. */
+  /** Free the native session; later runs throw. Never throws itself (it runs when a retired model's last run ends). */
   release(): void;
 }
 
@@ -29,6 +29,7 @@ export function loadOnnxSession(modelPath: string, options: InferenceSession.Ses
   const inputNames = native.inputMetadata.map((m) => m.name);
   const outputNames = native.outputMetadata.map((m) => m.name);
   const noOptions = {};
+  let released = false;
   return {
     inputNames,
     outputNames,
@@ -46,6 +47,14 @@ export function loadOnnxSession(modelPath: string, options: InferenceSession.Ses
       }
       return results;
     },
-    release: () => native.dispose(),
+    release: () => {
+      if (released) return;
+      released = true;
+      try {
+        native.dispose();
+      } catch {
+        // Nothing to do: the session is unusable either way, and the caller is finishing other work.
+      }
+    },
   };
 }
