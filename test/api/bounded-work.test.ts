@@ -127,10 +127,21 @@ describe('memory after a hostile burst (real server process)', () => {
     await server.stop();
   });
 
-  const rss = async () =>
-    Number(/^process_resident_memory_bytes (\S+)$/m.exec(await (await fetch(`${server.url}/metrics`)).text())![1]) / 2 ** 20;
+  /** MB of the server's memory, from its /metrics: the resident set, and V8's heap and external memory (for the log line). */
+  const memory = async () => {
+    const text = await (await fetch(`${server.url}/metrics`)).text();
+    const mb = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)![1]) / 2 ** 20;
+    return {
+      rss: mb('process_resident_memory_bytes'),
+      heap: mb('nodejs_heap_size_total_bytes'),
+      external: mb('nodejs_external_memory_bytes'),
+    };
+  };
+  const rss = async () => (await memory()).rss;
+  const memoryLine = ({ rss, heap, external }: { rss: number; heap: number; external: number }) =>
+    `${rss.toFixed(0)} MB (V8 heap ${heap.toFixed(0)}, external ${external.toFixed(0)})`;
 
-  it('RSS returns near its baseline within 20 s of a burst of 30 large invalid batches: at most 100 MB above it (measured ~+50 MB)', async () => {
+  it('RSS returns near its baseline within 6 s of a burst of 30 large invalid batches: at most 60 MB above it (measured ~+20 MB after 1 s)', async () => {
     for (let i = 0; i < 30; i++) await postJson(`${server.url}/predict`, PATIENT); // warm up
     const before = await rss();
     const bodies = [
@@ -149,15 +160,19 @@ describe('memory after a hostile burst (real server process)', () => {
       statuses.push(res.status);
     }
     const peak = await rss();
-    // Polled, not timed: memory is given back once the server is quiet (plugins/memory-reclaim.ts), then V8 shrinks.
+    // Polled: memory is given back RECLAIM_AFTER_MS after the last large request (plugins/memory-reclaim.ts). 6 s is
+    // well short of V8's own memory reducer (~10 s here, later on a busy machine), which a regular collection left the
+    // pages to: then RSS stayed ~+110 MB for ~10 s, and once for all of 20 s inside the full suite.
     let after = peak;
-    for (let waited = 0; waited < 20 && after - before >= 100; waited++) {
+    for (let waited = 0; waited < 6 && after - before >= 60; waited++) {
       await new Promise((r) => setTimeout(r, 1000));
       after = await rss();
     }
-    console.log(`[memory] RSS before ${before.toFixed(0)} MB, right after the burst ${peak.toFixed(0)} MB, then ${after.toFixed(0)} MB`);
+    console.log(
+      `[memory] RSS before ${before.toFixed(0)} MB, right after the burst ${peak.toFixed(0)} MB, then ${memoryLine(await memory())}`,
+    );
     expect(new Set(statuses)).toEqual(new Set([400]));
-    // Generous bound for a loaded CI machine; before the fix one 1 MB batch of invalid rows kept ~300 MB.
-    expect(after - before).toBeLessThan(100);
+    // Bound for a loaded CI machine (what malloc keeps varies); before bounded work one 1 MB batch of invalid rows kept ~300 MB.
+    expect(after - before).toBeLessThan(60);
   });
 });
