@@ -12,7 +12,8 @@
  * against a round: a pair shares the drift, and the median ignores a pair that straddles a jump. (The best round of each side,
  * an earlier method, is printed too: it pairs the luckiest seconds of each, and moved by ±0.15 between runs of
  * unchanged code.) Each round also reads the server's thread times from /proc (Linux), per request: the event loop's CPU
- * (the cost itself), its wait for a CPU that another thread had, and the other threads' CPU (the log's writer, the
+ * (the cost itself) and its kernel part (socket reads and writes, alike for every server: the rest is the code's own
+ * work), its wait for a CPU that another thread had, and the other threads' CPU (the log's writer, the
  * garbage collector's helpers), which on shared cores is taken from the event loop or the load generator. Each kind
  * runs as BENCH_PROCESSES identical processes, and a kind's round pools them: two processes of the same server
  * differed by up to ~20 % in throughput here, for the whole of a run (where the JIT and the allocator happened to put
@@ -115,6 +116,8 @@ async function startServer(args: string[], env: NodeJS.ProcessEnv): Promise<Serv
 interface ThreadTimes {
   /** The main thread's (the event loop's) CPU time: utime + stime of /proc/<pid>/task/<pid>/stat. */
   mainCpu: number;
+  /** Its kernel part (stime): the socket reads and writes, much the same for every server. The rest (utime) is JavaScript and native code. */
+  mainSys: number;
   /**
    * The main thread's time runnable but waiting for a CPU that another thread had (schedstat's second field): what
    * the server's other threads (the prediction log's writer, the garbage collector's helpers) and the load generator
@@ -125,22 +128,25 @@ interface ThreadTimes {
   otherCpu: number;
 }
 
-const cpuSecondsOf = (statLine: string): number => {
+/** utime and stime, in seconds, of a /proc stat line. */
+const cpuSecondsOf = (statLine: string): { user: number; sys: number } => {
   const fields = statLine.split(') ')[1]!.split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND;
+  return { user: Number(fields[11]) / CLOCK_TICKS_PER_SECOND, sys: Number(fields[12]) / CLOCK_TICKS_PER_SECOND };
 };
 
 function threadTimes(pid: number | undefined): ThreadTimes | null {
   try {
-    const mainCpu = cpuSecondsOf(readFileSync(`/proc/${pid}/task/${pid}/stat`, 'utf8'));
-    const processCpu = cpuSecondsOf(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+    const main = cpuSecondsOf(readFileSync(`/proc/${pid}/task/${pid}/stat`, 'utf8'));
+    const whole = cpuSecondsOf(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+    const mainCpu = main.user + main.sys;
+    const processCpu = whole.user + whole.sys;
     let mainWait: number | null = null;
     try {
       mainWait = Number(readFileSync(`/proc/${pid}/task/${pid}/schedstat`, 'utf8').split(' ')[1]) / 1e9;
     } catch {
       // no schedstat in this kernel
     }
-    return { mainCpu, mainWait, otherCpu: processCpu - mainCpu };
+    return { mainCpu, mainSys: main.sys, mainWait, otherCpu: processCpu - mainCpu };
   } catch {
     return null;
   }
@@ -259,6 +265,8 @@ async function feedbackWriteTimes(url: string) {
 /** One round of an alternation: the load's figures and the server's thread times per request (µs). */
 interface Round extends Load {
   cpuUsPerRequest: number | null;
+  /** The kernel part of cpuUsPerRequest (ThreadTimes.mainSys). */
+  sysUsPerRequest: number | null;
   /** The event loop's wait for a CPU (ThreadTimes.mainWait). */
   waitUsPerRequest: number | null;
   /** The process's other threads' CPU (ThreadTimes.otherCpu). */
@@ -287,6 +295,8 @@ function comparison([firstName, first]: [string, readonly Round[]], [secondName,
     // Medians, µs per request: the event loop's CPU (what it spends on one answer), its wait for a CPU another thread
     // had, and the CPU of the process's other threads (the log's writer, the garbage collector's helpers).
     eventLoopCpuUsPerRequest: { [firstName]: med(first, 'cpuUsPerRequest'), [secondName]: med(second, 'cpuUsPerRequest') },
+    // Its kernel part (socket reads and writes): the rest is the code's own work.
+    eventLoopSysUsPerRequest: { [firstName]: med(first, 'sysUsPerRequest'), [secondName]: med(second, 'sysUsPerRequest') },
     eventLoopWaitUsPerRequest: { [firstName]: med(first, 'waitUsPerRequest'), [secondName]: med(second, 'waitUsPerRequest') },
     otherThreadsCpuUsPerRequest: {
       [firstName]: med(first, 'otherThreadsCpuUsPerRequest'),
@@ -308,12 +318,13 @@ async function measuredRound(server: Server, body: string): Promise<Round> {
   return {
     ...result,
     cpuUsPerRequest: perRequest((t) => t.mainCpu),
+    sysUsPerRequest: perRequest((t) => t.mainSys),
     waitUsPerRequest: perRequest((t) => t.mainWait),
     otherThreadsCpuUsPerRequest: perRequest((t) => t.otherCpu),
   };
 }
 
-type PerRequestField = 'cpuUsPerRequest' | 'waitUsPerRequest' | 'otherThreadsCpuUsPerRequest';
+type PerRequestField = 'cpuUsPerRequest' | 'sysUsPerRequest' | 'waitUsPerRequest' | 'otherThreadsCpuUsPerRequest';
 
 /** The median of per-request figures, or null when any is unknown. */
 function medianPerRequest(values: readonly (number | null)[]): number | null {
@@ -331,6 +342,7 @@ function pooled(rounds: readonly Round[]): Round {
     errors: rounds.reduce((sum, r) => sum + r.errors, 0),
     requests: rounds.reduce((sum, r) => sum + r.requests, 0),
     cpuUsPerRequest: medianPerRequest(rounds.map((r) => r.cpuUsPerRequest)),
+    sysUsPerRequest: medianPerRequest(rounds.map((r) => r.sysUsPerRequest)),
     waitUsPerRequest: medianPerRequest(rounds.map((r) => r.waitUsPerRequest)),
     otherThreadsCpuUsPerRequest: medianPerRequest(rounds.map((r) => r.otherThreadsCpuUsPerRequest)),
   };
